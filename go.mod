@@ -1,0 +1,3 @@
+module github.com/zeval/zeval
+
+go 1.26
