@@ -1,0 +1,50 @@
+// Package zobject is the ZObject model of Wikifunctions: the in-memory form, the canonical,
+// normal and mixed JSON forms, keys and ZIDs, the core types, Z5 errors, and validation of
+// objects against the function-schemata rules (commit adb4e69).
+//
+// It owns: parsing JSON into Objects, writing Objects back as canonical or normal JSON,
+// Canonicalize/Normalize with upstream's Z22 envelopes, well-formedness and per-type
+// validation, and constructors for the objects the rest of zeval builds (strings,
+// references, records, typed lists, pairs, maps, Booleans, argument references, quotes, key
+// references, function calls, Z5 errors, Z22 envelopes).
+//
+// It must not know: where objects are stored (store), how calls are evaluated
+// (orchestrator), kernels, HTTP, or anything else with I/O. It is pure: no goroutines, no
+// globals that change, no files. The conformance tests read test data from ../shared, but the
+// package itself never does.
+//
+// # The in-memory form
+//
+// An *Object is immutable and shared by pointer; all methods are safe for concurrent use.
+// It has one of four shapes (Kind):
+//
+//   - KindString: a Z6 string. NewString, StringValue.
+//   - KindReference: a Z9 reference. NewRef, RefID, Is("Z41").
+//   - KindRecord: ordered keys to values. NewRecord(typ, KV(k, v)...), Get, Has, Keys,
+//     Fields, With, Without. Records with 12 or more keys get a lookup map.
+//   - KindList: a Z881 typed list held as a slice. NewList(itemType, items...), Items,
+//     ItemType. Get("K1")/Get("K2")/Get("Z1K1") read it as its normal cons form.
+//
+// Type() is Z1K1 (Z6 for strings, Z9 for references, Z881(T) for lists). TypeKey/TypeOf turn
+// a type into a string key such as "Z881(Z6)". Equal is deep equality (key order ignored).
+//
+// # JSON
+//
+// Parse accepts canonical, normal and mixed JSON; it fails (errors wrapping ErrSyntax or
+// ErrNotZObject) only when the text is not JSON or holds numbers, Booleans, null or an empty
+// array. ErrorObject turns those errors into Z5s. o.CanonicalJSON() and o.NormalJSON() write
+// the two forms; MarshalJSON is canonical. Canonical → Parse → NormalJSON is exactly
+// upstream's normalize, and the reverse is upstream's canonicalize.
+//
+// # Helpers for evaluation
+//
+// NewCall, ListType, PairType, MapType, NewPair, NewMap, MapGet, MapSet, MapEntries, IsMap,
+// ListItems, NewBool, BoolValue, NewArgRef, NewKeyRef, NewQuote, Void, IsVoid.
+// Keys and ZIDs: IsZID, IsReference, IsKey, IsGlobalKey, IsLocalKey, KeyZID, LocalKey.
+//
+// # Errors
+//
+// Error(errorType, args...) builds a Z5 the way upstream's makeErrorInNormalForm does;
+// the Err* constants name the standard error types (CodeNotWellformed = "Z502", ...).
+// ErrorType, ErrorArg and ErrorCodes read them back.
+package zobject

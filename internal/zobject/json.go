@@ -1,0 +1,392 @@
+package zobject
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// MaxDepth is the deepest nesting of JSON arrays and objects Parse accepts. A list in normal
+// form nests one level per item, so this also bounds normal-form lists.
+const MaxDepth = 100000
+
+// ErrSyntax is wrapped by every error Parse returns for text that is not JSON.
+var ErrSyntax = errors.New("zobject: invalid JSON")
+
+// ErrNotZObject is wrapped by every error Parse returns for JSON that is not a ZObject
+// (a number, a Boolean, null, or an empty array).
+var ErrNotZObject = errors.New("zobject: not a ZObject")
+
+// SyntaxError describes JSON that could not be decoded.
+type SyntaxError struct {
+	Offset int    // byte offset of the problem
+	Msg    string // what was wrong
+}
+
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("zobject: invalid JSON at offset %d: %s", e.Offset, e.Msg)
+}
+
+// Unwrap lets errors.Is(err, ErrSyntax) match.
+func (e *SyntaxError) Unwrap() error { return ErrSyntax }
+
+// nodeKind is the JSON type of a node.
+type nodeKind uint8
+
+const (
+	nString nodeKind = iota + 1
+	nObject
+	nArray
+	nNumber
+	nTrue
+	nFalse
+	nNull
+)
+
+// node is decoded JSON with object keys kept in order. Validation reads nodes (the schemas
+// are about the JSON shape); Parse turns them into Objects.
+type node struct {
+	kind nodeKind
+	s    string // string value, or the literal text of a number
+	keys []string
+	vals []*node // object values in key order, or array elements
+}
+
+func (n *node) get(key string) *node {
+	if n == nil || n.kind != nObject {
+		return nil
+	}
+	for i, k := range n.keys {
+		if k == key {
+			return n.vals[i]
+		}
+	}
+	return nil
+}
+
+func (n *node) has(key string) bool { return n.get(key) != nil }
+
+func (n *node) isString() bool { return n != nil && n.kind == nString }
+
+// decoder is a small recursive-descent JSON reader.
+type decoder struct {
+	data  []byte
+	pos   int
+	depth int
+}
+
+// decodeJSON reads one JSON value that makes up all of data (surrounding space allowed).
+func decodeJSON(data []byte) (*node, error) {
+	d := &decoder{data: data}
+	d.space()
+	n, err := d.value()
+	if err != nil {
+		return nil, err
+	}
+	d.space()
+	if d.pos != len(d.data) {
+		return nil, d.fail("unexpected data after the top-level value")
+	}
+	return n, nil
+}
+
+func (d *decoder) fail(msg string) error { return &SyntaxError{Offset: d.pos, Msg: msg} }
+
+func (d *decoder) space() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) value() (*node, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.fail("unexpected end of input")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object()
+	case c == '[':
+		return d.array()
+	case c == '"':
+		s, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		return &node{kind: nString, s: s}, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	case c == 't':
+		return d.literal("true", nTrue)
+	case c == 'f':
+		return d.literal("false", nFalse)
+	case c == 'n':
+		return d.literal("null", nNull)
+	default:
+		return nil, d.fail(fmt.Sprintf("unexpected character %q", c))
+	}
+}
+
+func (d *decoder) literal(word string, k nodeKind) (*node, error) {
+	if len(d.data)-d.pos < len(word) || string(d.data[d.pos:d.pos+len(word)]) != word {
+		return nil, d.fail("invalid literal")
+	}
+	d.pos += len(word)
+	return &node{kind: k, s: word}, nil
+}
+
+func (d *decoder) enter() error {
+	d.depth++
+	if d.depth > MaxDepth {
+		return d.fail("nesting deeper than " + strconv.Itoa(MaxDepth))
+	}
+	return nil
+}
+
+func (d *decoder) object() (*node, error) {
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { d.depth-- }()
+	d.pos++ // '{'
+	n := &node{kind: nObject}
+	d.space()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return n, nil
+	}
+	for {
+		d.space()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.fail("expected a string key")
+		}
+		keyAt := d.pos
+		k, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		for _, old := range n.keys {
+			if old == k {
+				return nil, &SyntaxError{Offset: keyAt, Msg: fmt.Sprintf("duplicate key %q", k)}
+			}
+		}
+		d.space()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.fail("expected ':' after a key")
+		}
+		d.pos++
+		d.space()
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		n.keys = append(n.keys, k)
+		n.vals = append(n.vals, v)
+		d.space()
+		if d.pos >= len(d.data) {
+			return nil, d.fail("unexpected end of input in an object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return n, nil
+		default:
+			return nil, d.fail("expected ',' or '}' in an object")
+		}
+	}
+}
+
+func (d *decoder) array() (*node, error) {
+	if err := d.enter(); err != nil {
+		return nil, err
+	}
+	defer func() { d.depth-- }()
+	d.pos++ // '['
+	n := &node{kind: nArray}
+	d.space()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return n, nil
+	}
+	for {
+		d.space()
+		v, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		n.vals = append(n.vals, v)
+		d.space()
+		if d.pos >= len(d.data) {
+			return nil, d.fail("unexpected end of input in an array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return n, nil
+		default:
+			return nil, d.fail("expected ',' or ']' in an array")
+		}
+	}
+}
+
+// str reads a JSON string starting at the opening quote.
+func (d *decoder) str() (string, error) {
+	start := d.pos
+	d.pos++
+	simple := true
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			raw := d.data[start+1 : d.pos]
+			d.pos++
+			if simple && utf8.Valid(raw) {
+				return string(raw), nil
+			}
+			// Escapes and invalid UTF-8 are rare: let encoding/json apply the exact JSON rules
+			// (surrogate pairs, U+FFFD for bad bytes).
+			var s string
+			if err := json.Unmarshal(d.data[start:d.pos], &s); err != nil {
+				return "", &SyntaxError{Offset: start, Msg: "invalid string: " + err.Error()}
+			}
+			return s, nil
+		case c == '\\':
+			simple = false
+			d.pos += 2
+		case c < 0x20:
+			return "", d.fail("control character in a string")
+		default:
+			d.pos++
+		}
+	}
+	return "", &SyntaxError{Offset: start, Msg: "unterminated string"}
+}
+
+func (d *decoder) number() (*node, error) {
+	start := d.pos
+	if d.data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := func() int {
+		n := 0
+		for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+			d.pos++
+			n++
+		}
+		return n
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '0' {
+		d.pos++
+	} else if digits() == 0 {
+		return nil, d.fail("invalid number")
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			return nil, d.fail("invalid number")
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			return nil, d.fail("invalid number")
+		}
+	}
+	return &node{kind: nNumber, s: string(d.data[start:d.pos])}, nil
+}
+
+// appendJSON writes n back as compact JSON.
+func appendJSON(b []byte, n *node) []byte {
+	switch n.kind {
+	case nString:
+		return appendQuoted(b, n.s)
+	case nNumber, nTrue, nFalse, nNull:
+		return append(b, n.s...)
+	case nArray:
+		b = append(b, '[')
+		for i, v := range n.vals {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, v)
+		}
+		return append(b, ']')
+	case nObject:
+		b = append(b, '{')
+		for i, k := range n.keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendQuoted(b, k)
+			b = append(b, ':')
+			b = appendJSON(b, n.vals[i])
+		}
+		return append(b, '}')
+	}
+	return append(b, "null"...)
+}
+
+// appendQuoted writes s as a JSON string. It escapes what JSON requires (and U+2028/U+2029,
+// for JavaScript readers), leaves <, > and & alone as JSON.stringify does, and replaces
+// invalid UTF-8 with U+FFFD.
+func appendQuoted(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
