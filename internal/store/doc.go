@@ -1,0 +1,18 @@
+// Package store keeps persistent ZObjects (Z2) with their revisions in one SQLite file
+// (modernc.org/sqlite, pure Go, WAL mode), and imports and exports folders of Z*.json files.
+//
+// It owns: the database layout; revisions (author, time, comment, a number per object and a
+// store-wide ID that caches key on); the canonical bytes of each revision (compact JSON, keys
+// in canonical order); the Z2 envelope (Z2K1 ZID, Z2K2 value, Z2K3 labels, Z2K4 aliases,
+// Z2K5 descriptions); the indexes for look-up by ZID, by label in any language (exact and
+// case-insensitive prefix), by the value's type and by the references a value's top-level
+// keys hold (the implementations of a function via Z14K1, its testers via Z20K1).
+//
+// It must not know: the meaning of a ZObject value beyond its envelope. Whether a value is a
+// valid ZObject is decided by a Validator that the caller injects (the zobject package), and
+// its error (a Z5) reaches the caller unchanged inside an *InvalidError. It knows nothing of
+// HTTP, of evaluation or of kernels.
+//
+// Every write is one transaction: a rejected or failed write leaves the store as it was, and
+// writing an object's current bytes again writes nothing.
+package store
