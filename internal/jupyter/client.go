@@ -213,13 +213,13 @@ func (k *Kernel) waitReady(ctx context.Context, c *conn) error {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if !replied {
-			_, id, err := c.request(Shell, "kernel_info_request", struct{}{}, cl)
-			if err != nil {
-				return err
-			}
-			ids = append(ids, id)
+		// Keep asking until both hold: the status messages of earlier requests may have been
+		// published before our subscription joined.
+		_, id, err := c.request(Shell, "kernel_info_request", struct{}{}, cl)
+		if err != nil {
+			return err
 		}
+		ids = append(ids, id)
 		for waiting := true; waiting; {
 			select {
 			case <-cl.notify:

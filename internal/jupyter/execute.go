@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -32,6 +33,22 @@ type KernelError struct {
 	Name      string   `json:"ename"`
 	Value     string   `json:"evalue"`
 	Traceback []string `json:"traceback"`
+}
+
+// PlainTraceback is the traceback without terminal colour codes.
+func (e *KernelError) PlainTraceback() string { return StripANSI(strings.Join(e.Traceback, "\n")) }
+
+// StripANSI removes terminal escape sequences (kernels colour their tracebacks).
+func StripANSI(s string) string { return ansiEscape.ReplaceAllString(s, "") }
+
+var ansiEscape = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
+
+// exceptionName turns xeus-python's "<class 'ValueError'>" into "ValueError", as ipykernel says it.
+func exceptionName(ename string) string {
+	if strings.HasPrefix(ename, "<class '") && strings.HasSuffix(ename, "'>") {
+		return ename[len("<class '") : len(ename)-2]
+	}
+	return ename
 }
 
 func (e *KernelError) String() string {
@@ -136,7 +153,7 @@ func (k *Kernel) Execute(ctx context.Context, code string, opts ...ExecOption) (
 			}
 			res.Status, res.ExecutionCount = rep.Status, rep.ExecutionCount
 			if rep.Status == "error" && res.Error == nil {
-				res.Error = &KernelError{Name: rep.Name, Value: rep.Value, Traceback: rep.Traceback}
+				res.Error = &KernelError{Name: exceptionName(rep.Name), Value: rep.Value, Traceback: rep.Traceback}
 			}
 		case IOPub:
 			out, kerr, done, err := iopubOutput(m)
@@ -208,6 +225,7 @@ func iopubOutput(m *Message) (out *Output, kerr *KernelError, idle bool, err err
 		if err := json.Unmarshal(m.Content, &e); err != nil {
 			return nil, nil, false, fmt.Errorf("jupyter: error: %w", err)
 		}
+		e.Name = exceptionName(e.Name)
 		return &Output{Type: "error", Name: e.Name, Text: e.String()}, &e, false, nil
 	case "clear_output":
 		return &Output{Type: "clear_output"}, nil, false, nil

@@ -1,0 +1,33 @@
+# zeval — two commands do everything on a fresh Debian 12 machine: `make run` and `make test`.
+SHELL := /bin/sh
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+ADDR ?= 127.0.0.1:8080
+BIN := bin/zeval
+
+.PHONY: setup build run test bench fuzz vet clean
+
+setup:
+	@./scripts/setup.sh
+
+build: setup
+	$(GO) build -o $(BIN) ./cmd/zeval
+
+run: build
+	./$(BIN) serve --addr $(ADDR)
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l cmd internal bench 2>/dev/null)" || { gofmt -l cmd internal bench; echo "gofmt needed"; exit 1; }
+
+test: setup vet
+	$(GO) test -count=1 -race -timeout 20m ./...
+
+bench: build
+	$(GO) run ./bench/jupyter
+
+fuzz: setup
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./internal/jupyter
+
+clean:
+	rm -rf bin
