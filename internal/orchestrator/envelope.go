@@ -1,0 +1,204 @@
+package orchestrator
+
+import (
+	"runtime/metrics"
+	"strconv"
+	"syscall"
+	"time"
+
+	z "github.com/zeval/zeval/internal/zobject"
+)
+
+// metaEntry is one key of a Z22K2 metadata map.
+type metaEntry struct {
+	key   string
+	value *z.Object
+}
+
+// metadata is the ordered metadata of an envelope. It is small, so a slice beats a map.
+type metadata []metaEntry
+
+// set returns m with key set to value: replaced in place, or appended.
+func (m metadata) set(key string, value *z.Object) metadata {
+	for i := range m {
+		if m[i].key == key {
+			out := make(metadata, len(m))
+			copy(out, m)
+			out[i].value = value
+			return out
+		}
+	}
+	out := make(metadata, len(m), len(m)+1)
+	copy(out, m)
+	return append(out, metaEntry{key, value})
+}
+
+func (m metadata) get(key string) *z.Object {
+	for _, e := range m {
+		if e.key == key {
+			return e.value
+		}
+	}
+	return nil
+}
+
+// result is the outcome of evaluating something: a value, or an error in meta["errors"].
+type result struct {
+	value *z.Object
+	meta  metadata
+}
+
+func (r result) err() *z.Object { return r.meta.get("errors") }
+
+func (r result) failed() bool { return r.meta.get("errors") != nil }
+
+func failure(e *z.Object) result { return result{meta: metadata{{"errors", e}}} }
+
+func success(v *z.Object) result { return result{value: v} }
+
+// envelope builds the Z22 for a value and metadata, in the form upstream writes it.
+func envelope(value *z.Object, meta metadata) *z.Object {
+	if value == nil {
+		value = z.Void()
+	}
+	entries := make([]z.MapEntry, len(meta))
+	for i, e := range meta {
+		entries[i] = z.MapEntry{Key: z.NewString(e.key), Value: foldLists(e.value)}
+	}
+	return z.NewRecord(ref(z.Z22),
+		z.KV("Z22K1", foldLists(value)),
+		z.KV("Z22K2", z.NewMap(ref(z.Z6), ref(z.Z1), entries...)))
+}
+
+// metadataMap turns the Z22K2 of an envelope (a Z883 map, or void) into metadata.
+func metadataMap(m *z.Object) metadata {
+	if !z.IsMap(m) {
+		return nil
+	}
+	var out metadata
+	for _, e := range z.MapEntries(m) {
+		k := e.Key.StringValue()
+		if k == "" {
+			continue
+		}
+		out = out.set(k, e.Value)
+	}
+	return out
+}
+
+// foldLists rewrites typed lists held as records in cons form (K1/K2 with a Z881 type, or a
+// literal Z4 whose identity is a Z881 call, which is what resolving a list's type leaves) as
+// lists, so that they are written in the canonical [type, items...] form upstream produces.
+func foldLists(o *z.Object) *z.Object {
+	switch o.Kind() {
+	case z.KindList:
+		items := o.Items()
+		var out []*z.Object
+		for i, it := range items {
+			f := foldLists(it)
+			if f != it && out == nil {
+				out = make([]*z.Object, len(items))
+				copy(out, items[:i])
+			}
+			if out != nil {
+				out[i] = f
+			}
+		}
+		if out == nil {
+			return o
+		}
+		return z.NewList(o.ItemType(), out...)
+	case z.KindRecord:
+		if t := consItemType(o); t != nil {
+			if items, ok := consItems(o); ok {
+				for i := range items {
+					items[i] = foldLists(items[i])
+				}
+				return z.NewList(t, items...)
+			}
+		}
+		if o.Type().Is(z.Z99) {
+			return o
+		}
+		fields := o.Fields()
+		changed := false
+		for i := range fields {
+			if v := foldLists(fields[i].Value); v != fields[i].Value {
+				fields[i].Value = v
+				changed = true
+			}
+		}
+		if !changed {
+			return o
+		}
+		return z.NewRecordOf(fields...)
+	}
+	return o
+}
+
+// consItemType returns T when o is a record in list cons form typed Z881(T) (directly or
+// through a literal Z4), or nil.
+func consItemType(o *z.Object) *z.Object {
+	if !o.IsRecord() {
+		return nil
+	}
+	for _, k := range o.Keys() {
+		if k != z.KeyType && k != "K1" && k != "K2" {
+			return nil
+		}
+	}
+	if o.Has("K1") != o.Has("K2") {
+		return nil
+	}
+	return z.ListItemType(o.Type())
+}
+
+// consItems returns the items of a list held as a list or as cons records.
+func consItems(o *z.Object) ([]*z.Object, bool) {
+	var items []*z.Object
+	for i := 0; ; i++ {
+		switch {
+		case o.IsList():
+			return append(items, o.Items()...), true
+		case o.IsRecord() && z.ListItemType(o.Type()) != nil:
+			if !o.Has("K1") {
+				return items, len(o.Keys()) == 1
+			}
+			items = append(items, o.Get("K1"))
+			o = o.Get("K2")
+		default:
+			return nil, false
+		}
+	}
+}
+
+// cpuTime returns the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// memoryUsage formats the memory the Go runtime holds, as upstream formats the RSS.
+func memoryUsage() string {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	metrics.Read(s)
+	var b uint64
+	if s[0].Value.Kind() == metrics.KindUint64 {
+		b = s[0].Value.Uint64()
+	}
+	mib := float64(b) / 1024 / 1024
+	return strconv.FormatFloat(float64(int64(mib*100+0.5))/100, 'f', -1, 64) + " MiB"
+}
+
+func formatMillis(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', -1, 64) + " ms"
+}
+
+func formatWholeMillis(d time.Duration) string {
+	return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+}
+
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

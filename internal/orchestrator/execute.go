@@ -1,0 +1,507 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	z "github.com/zeval/zeval/internal/zobject"
+)
+
+// run is the state of one evaluation: caches and limits. It is used by one goroutine.
+type run struct {
+	ctx      context.Context
+	o        *Orchestrator
+	selector Selector
+	depth    int
+	fetched  map[string]fetchResult // ZID -> persistent object, for this evaluation
+	types    map[string]*z.Object   // type key of a generic type call -> its Z4
+}
+
+type fetchResult struct {
+	obj *z.Object
+	err error
+}
+
+func newRun(ctx context.Context, o *Orchestrator, sel Selector) *run {
+	if sel == nil {
+		sel = o.selector
+	}
+	return &run{ctx: ctx, o: o, selector: sel, fetched: make(map[string]fetchResult), types: make(map[string]*z.Object)}
+}
+
+// argState says how far an argument has been evaluated.
+type argState uint8
+
+const (
+	unevaluated argState = iota
+	evaluated
+	failed
+)
+
+// binding is one argument of a function call, evaluated lazily as upstream does: the
+// expression stays as written until an implementation asks for its value.
+type binding struct {
+	name     string
+	raw      *z.Object // the expression, as written in the call
+	scope    *frame    // the scope the expression is evaluated in (the caller's)
+	declared *z.Object // the declared type (Z17K1)
+	state    argState
+	value    *z.Object
+	err      result
+}
+
+// frame is the scope of one function call: its arguments, then the enclosing scopes.
+type frame struct {
+	parent *frame
+	args   []*binding
+}
+
+func (f *frame) lookup(name string) *binding {
+	for ; f != nil; f = f.parent {
+		for _, b := range f.args {
+			if b.name == name {
+				return b
+			}
+		}
+	}
+	return nil
+}
+
+// isCall reports whether o is a function call (Z1K1 Z7).
+func isCall(o *z.Object) bool { return o.IsRecord() && o.Type().Is(z.Z7) && o.Has("Z7K1") }
+
+// isArgRef reports whether o is an argument reference (Z18).
+func isArgRef(o *z.Object) bool { return o.IsRecord() && o.Type().Is(z.Z18) }
+
+// text returns the string in a Z6 (or the ZID of a Z9, for keys written as references).
+func text(o *z.Object) string {
+	if o.IsString() {
+		return o.StringValue()
+	}
+	if o.IsRef() {
+		return o.RefID()
+	}
+	if o.IsRecord() && o.Type().Is(z.Z6) {
+		return text(o.Get("Z6K1"))
+	}
+	return ""
+}
+
+// userDefined reports whether zid is outside the range reserved for built-in objects.
+func userDefined(zid string) bool {
+	n, err := strconv.Atoi(zid[1:])
+	return err == nil && n >= 10000
+}
+
+// enter accounts for one more nested call, failing on the depth limit or the deadline.
+func (r *run) enter() *z.Object {
+	r.depth++
+	if r.depth > r.o.maxDepth {
+		return z.ErrorString(z.CodeInEvaluation, fmt.Sprintf("Call nesting exceeds the limit of %d.", r.o.maxDepth))
+	}
+	if err := r.ctx.Err(); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return z.ErrorString(z.CodeInEvaluation, "Evaluation exceeded its time budget.")
+		}
+		return z.ErrorString(z.CodeInEvaluation, "Evaluation was cancelled.")
+	}
+	return nil
+}
+
+func (r *run) leave() { r.depth-- }
+
+// fetch returns the persistent object with the given ZID: a built-in, or the resolver's.
+func (r *run) fetch(zid string) (*z.Object, error) {
+	if d := r.o.defs.Get(zid); d != nil {
+		return d, nil
+	}
+	if f, ok := r.fetched[zid]; ok {
+		return f.obj, f.err
+	}
+	var obj *z.Object
+	err := fmt.Errorf("%s: %w", zid, ErrNotFound)
+	if r.o.resolver != nil {
+		obj, err = r.o.resolver.Resolve(r.ctx, zid)
+		if err == nil && (obj == nil || !obj.Has("Z2K2")) {
+			err = fmt.Errorf("%s has no value (Z2K2): %w", zid, ErrNotFound)
+		}
+	}
+	r.fetched[zid] = fetchResult{obj, err}
+	return obj, err
+}
+
+// fetchError is the Z5 for a failed dereference.
+func fetchError(zid string, err error) *z.Object {
+	if errors.Is(err, ErrNotFound) {
+		return z.Error(z.CodeZIDNotFound, z.NewString(zid))
+	}
+	return z.ErrorString(z.CodeUnknown, "Error thrown by dereference(): "+err.Error())
+}
+
+// maxResolveSteps bounds the rewrites of one resolve, against references that loop.
+const maxResolveSteps = 1000
+
+// resolve evaluates expr until no evaluation rule applies to its top level: argument
+// references are looked up, references dereferenced, function calls executed, and the
+// generic type of an instance (a Z1K1 that is a function call) computed. Sub-objects are left
+// alone. It returns the value, or a failed result.
+func (r *run) resolve(expr *z.Object, scope *frame) (*z.Object, result) {
+	for step := 0; step < maxResolveSteps; step++ {
+		switch {
+		case expr == nil:
+			return nil, failure(z.ErrorString(z.CodeInEvaluation, "Missing value."))
+		case isArgRef(expr):
+			name := text(expr.Get("Z18K1"))
+			b := scope.lookup(name)
+			if b == nil {
+				return nil, failure(z.ErrorString(z.CodeInvalidKey, "No argument called "+name+" in scope."))
+			}
+			v, res := r.argValue(b)
+			if res.failed() {
+				return nil, res
+			}
+			expr = v
+		case expr.IsRef():
+			zid := expr.RefID()
+			obj, err := r.fetch(zid)
+			if err != nil {
+				return nil, failure(fetchError(zid, err))
+			}
+			expr = obj.Get("Z2K2")
+		case isCall(expr):
+			res := r.execute(expr, scope)
+			if res.failed() {
+				return nil, result{meta: metadata{{"errors", res.err()}}}
+			}
+			expr = res.value
+		case expr.Kind() == z.KindList || (expr.IsRecord() && isCall(expr.Type())):
+			t := expr.Type()
+			if !isCall(t) {
+				return expr, result{}
+			}
+			typ, res := r.genericType(t, scope)
+			if res.failed() {
+				return nil, res
+			}
+			return withType(expr, typ), result{}
+		default:
+			return expr, result{}
+		}
+	}
+	return nil, failure(z.ErrorString(z.CodeInEvaluation, "Too many steps resolving a value (a reference cycle?)."))
+}
+
+// genericType computes the Z4 of a generic type call such as Z881(Z6), once per evaluation.
+func (r *run) genericType(t *z.Object, scope *frame) (*z.Object, result) {
+	key := z.TypeKey(t)
+	cacheable := key != "" && !hasArgRef(t)
+	if cacheable {
+		if typ, ok := r.types[key]; ok {
+			return typ, result{}
+		}
+	}
+	typ, res := r.resolve(t, scope)
+	if res.failed() {
+		return nil, res
+	}
+	if !typ.IsRecord() || !typ.Type().Is(z.Z4) {
+		return nil, failure(z.ErrorString(z.CodeArgumentType, "Generic type function did not return a Z4: "+typ.String()))
+	}
+	if cacheable {
+		r.types[key] = typ
+	}
+	return typ, result{}
+}
+
+func hasArgRef(o *z.Object) bool {
+	switch {
+	case isArgRef(o):
+		return true
+	case o.IsRecord():
+		for _, f := range o.Fields() {
+			if hasArgRef(f.Value) {
+				return true
+			}
+		}
+	case o.IsList():
+		for _, it := range o.Items() {
+			if hasArgRef(it) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// withType returns o with its Z1K1 replaced by typ. A list becomes a record in cons form,
+// whose tail keeps its own (unresolved) type, as upstream's objects do.
+func withType(o, typ *z.Object) *z.Object {
+	if o.IsList() {
+		items := o.Items()
+		if len(items) == 0 {
+			return z.NewRecord(typ)
+		}
+		return z.NewRecord(typ, z.KV("K1", items[0]), z.KV("K2", z.NewList(o.ItemType(), items[1:]...)))
+	}
+	return o.With(z.KeyType, typ)
+}
+
+// argValue evaluates an argument (once; later calls reuse the value): the expression is
+// resolved in the caller's scope, argument references and user-defined references inside it
+// are resolved, and its type is checked against the declared type.
+func (r *run) argValue(b *binding) (*z.Object, result) {
+	switch b.state {
+	case evaluated:
+		return b.value, result{}
+	case failed:
+		return nil, b.err
+	}
+	v, res := r.resolve(b.raw, b.scope)
+	if res.failed() {
+		b.state, b.err = failed, res
+		return nil, res
+	}
+	v = r.nested(v, b.scope, true)
+	if e := checkType(v, b.declared); e != nil {
+		res := failure(z.Error(z.CodeArgumentType, b.declared, typeForError(v), v, e))
+		b.state, b.err = failed, res
+		return nil, res
+	}
+	b.state, b.value = evaluated, v
+	return v, result{}
+}
+
+// lightValue is the value that replaces a dangling argument reference inside a result: the
+// evaluated value when there is one, the expression as written when it needs no evaluation.
+func (r *run) lightValue(b *binding) (*z.Object, bool) {
+	if b.state == evaluated {
+		return b.value, true
+	}
+	if b.state == unevaluated && !isCall(b.raw) && !isArgRef(b.raw) {
+		return r.nested(b.raw, b.scope, false), true
+	}
+	v, res := r.argValue(b)
+	return v, !res.failed()
+}
+
+// nested resolves what is inside o without evaluating it: argument references bound in
+// scope are replaced by their values, and (when deref is set) references to user-defined
+// objects outside type positions are replaced by the objects, once. Quotes are left alone.
+func (r *run) nested(o *z.Object, scope *frame, deref bool) *z.Object {
+	switch o.Kind() {
+	case z.KindReference:
+		if deref && userDefined(o.RefID()) {
+			if obj, err := r.fetch(o.RefID()); err == nil {
+				return obj.Get("Z2K2")
+			}
+		}
+		return o
+	case z.KindList:
+		items := o.Items()
+		var out []*z.Object
+		for i, it := range items {
+			v := r.nested(it, scope, deref)
+			if v != it && out == nil {
+				out = make([]*z.Object, len(items))
+				copy(out, items)
+			}
+			if out != nil {
+				out[i] = v
+			}
+		}
+		it := r.nested(o.ItemType(), scope, false)
+		if out == nil && it == o.ItemType() {
+			return o
+		}
+		if out == nil {
+			out = items
+		}
+		return z.NewList(it, out...)
+	case z.KindRecord:
+		t := o.Type()
+		if t.Is(z.Z99) {
+			return o
+		}
+		if t.Is(z.Z18) {
+			if scope == nil {
+				return o
+			}
+			b := scope.lookup(text(o.Get("Z18K1")))
+			if b == nil {
+				return o
+			}
+			if v, ok := r.lightValue(b); ok {
+				return v
+			}
+			return o
+		}
+		inner := deref && !t.Is(z.Z7)
+		fields := o.Fields()
+		changed := false
+		for i := range fields {
+			d := inner
+			if fields[i].Key == z.KeyType {
+				d = false
+			}
+			if v := r.nested(fields[i].Value, scope, d); v != fields[i].Value {
+				fields[i].Value = v
+				changed = true
+			}
+		}
+		if !changed {
+			return o
+		}
+		return z.NewRecordOf(fields...)
+	}
+	return o
+}
+
+// implementation kinds, as upstream names them in the implementationType metadata.
+const (
+	kindBuiltIn     = "BuiltIn"
+	kindComposition = "Composition"
+	kindEvaluated   = "Evaluated"
+)
+
+// execute evaluates a function call in scope (the caller's frame; nil at the top).
+func (r *run) execute(call *z.Object, scope *frame) result {
+	if e := r.enter(); e != nil {
+		r.leave()
+		return failure(e)
+	}
+	defer r.leave()
+
+	fn, res := r.resolve(call.Get("Z7K1"), scope)
+	if res.failed() {
+		return res
+	}
+	if !fn.IsRecord() || !fn.Type().Is(z.Z8) {
+		return failure(z.ErrorString(z.CodeInEvaluation, "Z7K1 is not a function: "+fn.String()))
+	}
+
+	// Bind the arguments, unevaluated, in a new frame.
+	callee := &frame{parent: scope}
+	decls := listItems(fn.Get("Z8K1"))
+	used := make([]string, 0, len(decls))
+	var problems []string
+	for _, d := range decls {
+		name := text(d.Get("Z17K2"))
+		k := name
+		if !call.Has(k) {
+			k = z.LocalKey(name)
+		}
+		v := call.Get(k)
+		if k == "" || v == nil {
+			problems = append(problems, "Could not find argument "+name+".")
+			continue
+		}
+		used = append(used, k)
+		callee.args = append(callee.args, &binding{name: name, raw: v, scope: scope, declared: d.Get("Z17K1")})
+	}
+	for _, k := range call.Keys() {
+		if k == z.KeyType || k == "Z7K1" || contains(used, k) {
+			continue
+		}
+		problems = append(problems, "Invalid key for function call: "+k+".")
+	}
+	if len(problems) > 0 {
+		return failure(z.ErrorString(z.CodeInEvaluation, problems[0]))
+	}
+
+	// Find the implementations.
+	var impls []*z.Object
+	var ids []string
+	for _, it := range listItems(fn.Get("Z8K4")) {
+		id := ""
+		if it.IsRef() {
+			id = it.RefID()
+		}
+		impl, res := r.resolve(it, callee)
+		if res.failed() {
+			return res
+		}
+		impls = append(impls, impl)
+		ids = append(ids, id)
+	}
+	if len(impls) == 0 {
+		return failure(z.ErrorString(z.CodeInEvaluation, "Could not find any implementations for "+text(fn.Get("Z8K5"))+"."))
+	}
+
+	var out result
+	var kind, id string
+	order := r.selector.Order(impls)
+	for n, i := range order {
+		if i < 0 || i >= len(impls) {
+			continue
+		}
+		impl := impls[i]
+		var platformErr error
+		switch {
+		case impl.Has("Z14K4"):
+			kind, id = kindBuiltIn, text(impl.Get("Z14K4"))
+			out = r.runBuiltin(id, fn, callee)
+		case impl.Has("Z14K2"):
+			kind, id = kindComposition, ids[i]
+			out = r.runComposition(impl.Get("Z14K2"), callee)
+		case impl.Has("Z14K3"):
+			kind, id = kindEvaluated, ids[i]
+			out, platformErr = r.runCode(call, fn, impl, callee)
+		default:
+			kind, id = "", ids[i]
+			out = failure(z.ErrorString(z.CodeInEvaluation, "Implementation did not specify Z14K[234]"))
+		}
+		if platformErr == nil {
+			break
+		}
+		out = failure(z.ErrorString(z.CodeInEvaluation, platformErr.Error()))
+		if n == len(order)-1 {
+			break
+		}
+		r.o.logger.Debug("implementation failed, trying the next", "implementation", id, "err", platformErr)
+	}
+	if !out.failed() {
+		out = r.checkReturn(out, fn)
+	}
+	if id != "" {
+		out.meta = out.meta.set("implementationId", z.NewString(id))
+	}
+	if kind != "" {
+		out.meta = out.meta.set("implementationType", z.NewString(kind))
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// runComposition evaluates a composition (Z14K2) in the callee's frame. Argument references
+// left in the result (in a returned function, say) are bound to the arguments' values.
+func (r *run) runComposition(body *z.Object, callee *frame) result {
+	v, res := r.resolve(body, callee)
+	if res.failed() {
+		return res
+	}
+	return success(r.nested(v, callee, false))
+}
+
+// checkReturn applies upstream's validateReturnType to the result of an implementation.
+func (r *run) checkReturn(res result, fn *z.Object) result {
+	hasValue := res.value != nil && !z.IsVoid(res.value)
+	switch {
+	case !hasValue:
+		return failure(z.ErrorString(z.CodeNotWellformed, "Function evaluation returned an empty object."))
+	}
+	if e := checkType(res.value, fn.Get("Z8K2")); e != nil {
+		out := failure(z.Error(z.CodeReturnType, fn.Get("Z8K2"), typeForError(res.value), res.value, e))
+		return out
+	}
+	return res
+}
