@@ -290,6 +290,12 @@ func (r *run) lightValue(b *binding) (*z.Object, bool) {
 // scope are replaced by their values, and (when deref is set) references to user-defined
 // objects outside type positions are replaced by the objects, once. Quotes are left alone.
 func (r *run) nested(o *z.Object, scope *frame, deref bool) *z.Object {
+	return r.nestedIn(o, scope, deref, nil)
+}
+
+// nestedIn is nested inside function literals whose own argument names are in shadow: a
+// reference to one of those belongs to the literal, not to the enclosing scope.
+func (r *run) nestedIn(o *z.Object, scope *frame, deref bool, shadow []string) *z.Object {
 	switch o.Kind() {
 	case z.KindReference:
 		if deref && userDefined(o.RefID()) {
@@ -302,7 +308,7 @@ func (r *run) nested(o *z.Object, scope *frame, deref bool) *z.Object {
 		items := o.Items()
 		var out []*z.Object
 		for i, it := range items {
-			v := r.nested(it, scope, deref)
+			v := r.nestedIn(it, scope, deref, shadow)
 			if v != it && out == nil {
 				out = make([]*z.Object, len(items))
 				copy(out, items)
@@ -311,7 +317,7 @@ func (r *run) nested(o *z.Object, scope *frame, deref bool) *z.Object {
 				out[i] = v
 			}
 		}
-		it := r.nested(o.ItemType(), scope, false)
+		it := r.nestedIn(o.ItemType(), scope, false, shadow)
 		if out == nil && it == o.ItemType() {
 			return o
 		}
@@ -328,7 +334,11 @@ func (r *run) nested(o *z.Object, scope *frame, deref bool) *z.Object {
 			if scope == nil {
 				return o
 			}
-			b := scope.lookup(text(o.Get("Z18K1")))
+			name := text(o.Get("Z18K1"))
+			if contains(shadow, name) {
+				return o
+			}
+			b := scope.lookup(name)
 			if b == nil {
 				return o
 			}
@@ -338,6 +348,12 @@ func (r *run) nested(o *z.Object, scope *frame, deref bool) *z.Object {
 			return o
 		}
 		inner := deref && !t.Is(z.Z7)
+		if t.Is(z.Z8) {
+			for _, d := range listItems(o.Get("Z8K1")) {
+				name := text(d.Get("Z17K2"))
+				shadow = append(shadow[:len(shadow):len(shadow)], name, z.LocalKey(name))
+			}
+		}
 		fields := o.Fields()
 		changed := false
 		for i := range fields {
@@ -345,7 +361,7 @@ func (r *run) nested(o *z.Object, scope *frame, deref bool) *z.Object {
 			if fields[i].Key == z.KeyType {
 				d = false
 			}
-			if v := r.nested(fields[i].Value, scope, d); v != fields[i].Value {
+			if v := r.nestedIn(fields[i].Value, scope, d, shadow); v != fields[i].Value {
 				fields[i].Value = v
 				changed = true
 			}
