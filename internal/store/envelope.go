@@ -203,7 +203,7 @@ func z2ID(v any) (string, error) {
 	default:
 		return "", fmt.Errorf("the ZID must be a string, not %s", shapeName(v))
 	}
-	if !IsZID(id) {
+	if id != placeholderZID && !IsZID(id) {
 		return "", fmt.Errorf("%q is not a ZID (Z followed by a number, like Z801)", id)
 	}
 	return id, nil
