@@ -31,8 +31,8 @@
 // # JSON
 //
 // Parse accepts canonical, normal and mixed JSON; it fails (errors wrapping ErrSyntax or
-// ErrNotZObject) only when the text is not JSON or holds numbers, Booleans, null or an empty
-// array. ErrorObject turns those errors into Z5s. o.CanonicalJSON() and o.NormalJSON() write
+// ErrNotZObject) only when the text is not JSON or holds numbers, Booleans or null.
+// ErrorObject turns those errors into Z5s. o.CanonicalJSON() and o.NormalJSON() write
 // the two forms; MarshalJSON is canonical. Canonical → Parse → NormalJSON is exactly
 // upstream's normalize, and the reverse is upstream's canonicalize.
 //

@@ -16,7 +16,7 @@ const MaxDepth = 100000
 var ErrSyntax = errors.New("zobject: invalid JSON")
 
 // ErrNotZObject is wrapped by every error Parse returns for JSON that is not a ZObject
-// (a number, a Boolean, null, or an empty array).
+// (a number, a Boolean or null).
 var ErrNotZObject = errors.New("zobject: not a ZObject")
 
 // SyntaxError describes JSON that could not be decoded.

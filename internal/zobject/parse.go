@@ -25,14 +25,15 @@ func (e *NotZObjectError) Error() string {
 func (e *NotZObjectError) Unwrap() error { return ErrNotZObject }
 
 // Parse decodes a ZObject written in canonical, normal or mixed form. Parse checks only what
-// the in-memory form needs (JSON syntax, no numbers, Booleans, null or empty arrays); use
+// the in-memory form needs (JSON syntax; no numbers, Booleans or null); use
 // Decode or Validate to check that the object is well-formed. Errors wrap ErrSyntax or
 // ErrNotZObject; ErrorObject turns one into a Z5.
 //
 // A bare string is a reference when IsReference says so and a string otherwise; the objects
 // {"Z1K1":"Z6","Z6K1":s} and {"Z1K1":"Z9","Z9K1":s} become strings and references; arrays
-// [type, items...] and normal-form lists (nested K1/K2 records whose types are all the same
-// call of Z881) become lists. Everything else becomes a record with its keys in order.
+// [type, items...] (an empty array is an empty list of Z1, as upstream reads it) and
+// normal-form lists (nested K1/K2 records whose types are all the same call of Z881) become
+// lists. Everything else becomes a record with its keys in order.
 func Parse(data []byte) (*Object, error) {
 	n, err := decodeJSON(data)
 	if err != nil {
@@ -88,7 +89,8 @@ func build(n *node, path string) (*Object, error) {
 		return nil, &NotZObjectError{Path: path, Value: n.s, Msg: "ZObjects must not be a number, Boolean or null", code: CodeNumberBooleanNull}
 	case nArray:
 		if len(n.vals) == 0 {
-			return nil, &NotZObjectError{Path: path, Value: "[]", Msg: "an array must start with the type of its items", code: CodeUndefinedListType}
+			// Upstream reads an array without its item type as an empty list of Z1.
+			return newListOwned(NewRef(Z1), nil), nil
 		}
 		itemType, err := build(n.vals[0], path+"[0]")
 		if err != nil {
