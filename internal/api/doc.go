@@ -1,0 +1,12 @@
+// Package api is zeval's HTTP interface: the Wikifunctions orchestrator API
+// (POST /{domain}/v1/evaluate/ and /{domain}/v2/evaluate/ with {"zobject": Z7,
+// "doValidate": bool}, answered with the Z22 envelope as upstream writes it;
+// GET /{domain}/v1/supported-programming-languages/) and the object store API
+// (/v1/objects/..., objects.go).
+//
+// It owns: routing, request decoding and size limits, status codes and JSON error bodies,
+// and keeping the server serving when a handler fails.
+//
+// It must not know: how calls are evaluated (orchestrator), how objects are stored (store),
+// kernels, or the ZObject model beyond parsing and writing JSON with zobject.
+package api
