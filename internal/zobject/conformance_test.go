@@ -306,7 +306,7 @@ func checkErrorIsNormalZ5(t *testing.T, e *Object) {
 }
 
 // TestDefinitionsAreValidCanonicalZ2 checks every persistent object shipped with
-// function-schemata against the canonical Z2 rules, and that each survives
+// function-schemata against the canonical and normal Z2 rules, applied deeply, and that each survives
 // canonical → normal → canonical unchanged.
 func TestDefinitionsAreValidCanonicalZ2(t *testing.T) {
 	dir := schemataPath(t, "definitions")
@@ -321,9 +321,9 @@ func TestDefinitionsAreValidCanonicalZ2(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := filepath.Base(path)
-		if e := Validate(data, Canonical, Z2); e != nil {
+		if e := ValidateDeep(data, Canonical, Z2); e != nil {
 			failed++
-			t.Errorf("%s: Validate(canonical, Z2) = %s", name, e)
+			t.Errorf("%s: ValidateDeep(canonical, Z2) = %s", name, e)
 			continue
 		}
 		n := Normalize(data)
@@ -332,9 +332,9 @@ func TestDefinitionsAreValidCanonicalZ2(t *testing.T) {
 			t.Errorf("%s: Normalize = %s", name, n.Error)
 			continue
 		}
-		if e := Validate(n.JSON, Normal, Z2); e != nil {
+		if e := ValidateDeep(n.JSON, Normal, Z2); e != nil {
 			failed++
-			t.Errorf("%s: normal form fails Validate(normal, Z2): %s", name, e)
+			t.Errorf("%s: normal form fails ValidateDeep(normal, Z2): %s", name, e)
 			continue
 		}
 		// Canonicalize spells some strings more compactly than the files do (a key such as

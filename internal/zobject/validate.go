@@ -61,6 +61,18 @@ func Validate(data []byte, form Form, typ string) *Object {
 	return validateNode(n, form, typ)
 }
 
+// ValidateDeep is Validate, but applies the rules of the core types to every record it
+// meets, not only where a value of that type is expected: a Z8 stored as a Z2K2 must have
+// all five keys, a Z40 anywhere must be Z41 or Z42. Upstream's schemas are shallower
+// (Validate); use ValidateDeep where objects are accepted for storage.
+func ValidateDeep(data []byte, form Form, typ string) *Object {
+	n, err := decodeJSON(data)
+	if err != nil {
+		return ErrorObject(err)
+	}
+	return validateNodeWith(&validator{form: form, deep: true}, n, typ)
+}
+
 // ValidateObject checks o, in its normal form, against typ as Validate does. Objects built
 // by this package are always well-formed JSON, so this reports only type problems (such as a
 // Z40 whose value is neither Z41 nor Z42).
@@ -73,10 +85,13 @@ func ValidateObject(o *Object, typ string) *Object {
 }
 
 func validateNode(n *node, form Form, typ string) *Object {
-	v := &validator{form: form}
+	return validateNodeWith(&validator{form: form}, n, typ)
+}
+
+func validateNodeWith(v *validator, n *node, typ string) *Object {
 	var e *Object
 	switch {
-	case form == Mixed:
+	case v.form == Mixed:
 		e = v.mixed(n)
 	case typ == "" || typ == Z1:
 		e = v.object(n)
@@ -374,9 +389,9 @@ func (v *validator) record(n *node, depth int, typed bool) *Object {
 			return Error(CodeInvalidKey, NewString(k))
 		}
 	}
-	if t.kind == nString && (t.s == Z6 || t.s == Z9) && (typed || v.form != Canonical) {
-		// In canonical form an explicit terminal is only an error where a string or
-		// reference is expected; elsewhere it is read as an ordinary record.
+	if t.kind == nString && (t.s == Z6 || t.s == Z9) && v.form != Canonical {
+		// In canonical form an explicit terminal is only checked where a string or a
+		// reference is expected (typedAt does that); elsewhere it is an ordinary record.
 		if t.s == Z6 {
 			return v.explicitString(n)
 		}
@@ -439,6 +454,14 @@ func (v *validator) explicitString(n *node) *Object {
 		return formatError("a string that is not a ZID must be a bare string in canonical form", n)
 	}
 	return nil
+}
+
+// explicitStringAnyText is explicitString without the canonical rule on the text.
+func (v *validator) explicitStringAnyText(n *node) *Object {
+	saved := v.form
+	v.form = Normal
+	defer func() { v.form = saved }()
+	return v.explicitString(n)
 }
 
 // explicitRef checks {"Z1K1":"Z9","Z9K1":zid}, which canonical form does not allow.
@@ -611,10 +634,19 @@ func (v *validator) typedAt(n *node, want string, depth int) *Object {
 	case Z4:
 		return v.typeExpr(n, depth)
 	case Z6:
-		if _, ok := v.str(n); ok {
+		// Upstream's canonical Z6 schema only lets a ZID be spelled out as a Z6, but inside
+		// other objects it accepts any spelled-out string (the definitions use that for keys).
+		str := v.str
+		if depth > 0 {
+			str = v.looseStr
+		}
+		if _, ok := str(n); ok {
 			return nil
 		}
 		if v.typeOf(n) == Z6 {
+			if depth > 0 && v.form == Canonical {
+				return v.explicitStringAnyText(n)
+			}
 			return v.explicitString(n)
 		}
 	case Z9:
