@@ -115,7 +115,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	env := s.orch.Evaluate(r.Context(), orchestrator.Request{Call: call, DoValidate: req.DoValidate})
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(env.CanonicalJSON())
+	_, _ = w.Write(orchestrator.EnvelopeJSON(env))
 }
 
 func (s *Server) languages(w http.ResponseWriter, r *http.Request) {

@@ -202,3 +202,42 @@ func formatWholeMillis(d time.Duration) string {
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// EnvelopeJSON writes an envelope from Evaluate the way upstream's orchestrate returns it:
+// in canonical form, unless canonicalization would fail, in which case upstream falls back to
+// the normal form. That happens when the envelope quotes something that is not a ZObject,
+// which it does only when reporting malformed input: a record without Z1K1 (Z523) or a
+// number, Boolean or null (Z521, quoted here as the text of the JSON value).
+func EnvelopeJSON(env *z.Object) []byte {
+	if !canonicalizable(env, 0) {
+		return env.NormalJSON()
+	}
+	return env.CanonicalJSON()
+}
+
+func canonicalizable(o *z.Object, depth int) bool {
+	if depth > z.MaxDepth {
+		return false
+	}
+	switch o.Kind() {
+	case z.KindList:
+		for _, it := range o.Items() {
+			if !canonicalizable(it, depth+1) {
+				return false
+			}
+		}
+	case z.KindRecord:
+		if !o.Has(z.KeyType) {
+			return false
+		}
+		if z.IsError(o) && z.ErrorType(o) == z.CodeNumberBooleanNull {
+			return false
+		}
+		for _, f := range o.Fields() {
+			if !canonicalizable(f.Value, depth+1) {
+				return false
+			}
+		}
+	}
+	return true
+}
