@@ -133,8 +133,8 @@ type validator struct {
 	deep bool
 }
 
-// maxValidateDepth bounds recursion through nested records (lists are walked iteratively).
-const maxValidateDepth = 10000
+// maxValidateDepth bounds recursion; anything decodeJSON accepted is within it.
+const maxValidateDepth = MaxDepth
 
 // Error helpers.
 
