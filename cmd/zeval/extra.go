@@ -6,5 +6,7 @@ func extraCommands() []command {
 	return []command{
 		{"import", "load a folder of Z*.json objects into the store", runImport},
 		{"export", "write the stored objects to a folder as Z*.json", runExport},
+		{"eval", "evaluate a function call (Z7) from a file or stdin and print the Z22", runEval},
+		{"serve", "serve the orchestrator API (POST /{domain}/v1/evaluate/) and the object API", runServe},
 	}
 }
