@@ -193,6 +193,8 @@ func (k *Kernel) start(ctx context.Context) error {
 					k.name, k.spec.Argv, proc.status, proc.stderr.lastLines(20))
 			}
 			return dead
+		case ctx.Err() != nil:
+			return fmt.Errorf("jupyter: starting kernel %s: %w", k.name, ctx.Err())
 		case sctx.Err() != nil:
 			return fmt.Errorf("jupyter: kernel %s not ready after %v (killed); last stderr lines:\n%s",
 				k.name, k.cfg.startTimeout, proc.stderr.lastLines(20))
