@@ -263,7 +263,11 @@ func (r *run) argValue(b *binding) (*z.Object, result) {
 		b.state, b.err = failed, res
 		return nil, res
 	}
-	v = r.nested(v, b.scope, true)
+	// A value computed by a call, or taken from another argument, has been through this
+	// already; only expressions written out in the call can hold references to resolve.
+	if !isCall(b.raw) && !isArgRef(b.raw) {
+		v = r.nested(v, b.scope, true)
+	}
 	if e := checkType(v, b.declared); e != nil {
 		res := failure(z.Error(z.CodeArgumentType, b.declared, typeForError(v), v, e))
 		b.state, b.err = failed, res
@@ -354,19 +358,23 @@ func (r *run) nestedIn(o *z.Object, scope *frame, deref bool, shadow []string) *
 				shadow = append(shadow[:len(shadow):len(shadow)], name, z.LocalKey(name))
 			}
 		}
-		fields := o.Fields()
-		changed := false
-		for i := range fields {
+		// Allocate a copy of the fields only when something inside changes.
+		var fields []z.Field
+		for i, k := range o.Keys() {
 			d := inner
-			if fields[i].Key == z.KeyType {
+			if k == z.KeyType {
 				d = false
 			}
-			if v := r.nestedIn(fields[i].Value, scope, d, shadow); v != fields[i].Value {
-				fields[i].Value = v
-				changed = true
+			v := o.Get(k)
+			nv := r.nestedIn(v, scope, d, shadow)
+			if nv != v && fields == nil {
+				fields = o.Fields()
+			}
+			if fields != nil {
+				fields[i].Value = nv
 			}
 		}
-		if !changed {
+		if fields == nil {
 			return o
 		}
 		return z.NewRecordOf(fields...)
