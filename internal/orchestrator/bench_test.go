@@ -75,3 +75,16 @@ func BenchmarkParseCall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRunEcho is BenchmarkEvaluateEcho through Run, without the envelope.
+func BenchmarkRunEcho(b *testing.B) {
+	o := New(nil)
+	c := z.MustParse(`{"Z1K1":"Z7","Z7K1":"Z801","Z801K1":"hello"}`)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if out := o.Run(ctx, Request{Call: c}); out.Error != nil {
+			b.Fatal(out.Error)
+		}
+	}
+}

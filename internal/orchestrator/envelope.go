@@ -19,6 +19,7 @@ type metaEntry struct {
 type metadata []metaEntry
 
 // set returns m with key set to value: replaced in place, or appended.
+// It never modifies m, which results may share.
 func (m metadata) set(key string, value *z.Object) metadata {
 	for i := range m {
 		if m[i].key == key {
