@@ -42,6 +42,21 @@
 // ListItems, NewBool, BoolValue, NewArgRef, NewKeyRef, NewQuote, Void, IsVoid.
 // Keys and ZIDs: IsZID, IsReference, IsKey, IsGlobalKey, IsLocalKey, KeyZID, LocalKey.
 //
+// # Forms, validation, canonicalize and normalize
+//
+// Decode(data) is Parse after checking the mixed form is well-formed (what the orchestrator
+// does with its input); it answers a Z5 instead of a Go error. Validate(data, form, typ)
+// checks JSON in the Canonical, Normal or Mixed form against a core type ("Z1" for any
+// object, "Z2", "Z8", ..., SchemaList, SchemaGeneric) with function-schemata's rules, and
+// ValidateDeep applies the core-type rules to every nested record too (for storage).
+// ValidateObject checks an Object. Failures are Z502 errors that wrap Z526 per key and Z522
+// per array element down to the specific problem (Z523 missing Z1K1, Z525 invalid key,
+// Z532/Z533 bad Z6, Z536/Z537 bad Z9, Z521 numbers, ...).
+//
+// Normalize and Canonicalize are upstream's: they return a Result (Object, JSON in the
+// requested form, or the Z5) whose Envelope() is the Z22 upstream returns. NewEnvelope,
+// ResultEnvelope, NewMetadata and EnvelopeError build and read Z22s with metadata maps.
+//
 // # Errors
 //
 // Error(errorType, args...) builds a Z5 the way upstream's makeErrorInNormalForm does;

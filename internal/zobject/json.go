@@ -156,6 +156,7 @@ func (d *decoder) object() (*node, error) {
 	defer func() { d.depth-- }()
 	d.pos++ // '{'
 	n := &node{kind: nObject}
+	var seen map[string]struct{}
 	d.space()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
@@ -171,9 +172,24 @@ func (d *decoder) object() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, old := range n.keys {
-			if old == k {
+		if seen != nil {
+			if _, dup := seen[k]; dup {
 				return nil, &SyntaxError{Offset: keyAt, Msg: fmt.Sprintf("duplicate key %q", k)}
+			}
+			seen[k] = struct{}{}
+		} else {
+			for _, old := range n.keys {
+				if old == k {
+					return nil, &SyntaxError{Offset: keyAt, Msg: fmt.Sprintf("duplicate key %q", k)}
+				}
+			}
+			if len(n.keys) >= 16 {
+				// Many keys: switch to a set so the check stays linear.
+				seen = make(map[string]struct{}, 2*len(n.keys))
+				for _, old := range n.keys {
+					seen[old] = struct{}{}
+				}
+				seen[k] = struct{}{}
 			}
 		}
 		d.space()

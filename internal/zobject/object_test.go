@@ -454,7 +454,7 @@ func TestValidateBadInput(t *testing.T) {
 }
 
 func TestLongNormalListIsIterative(t *testing.T) {
-	const n = 50000 // deeper than any recursion budget would like, shallower than MaxDepth
+	const n = 20000 // deeper than a recursion budget would like, shallower than MaxDepth
 	items := make([]*Object, n)
 	for i := range items {
 		items[i] = NewString(itoa(i))

@@ -257,13 +257,15 @@ func TypeOf(o *Object) string { return TypeKey(o.Type()) }
 
 // IsListType reports whether t is the type of a typed list: a call of Z881, or a literal Z4
 // whose identity is one.
-func IsListType(t *Object) bool { return strings.HasPrefix(TypeKey(t), "Z881(") }
+func IsListType(t *Object) bool { return ListItemType(t) != nil }
 
-// ListItemType returns T for a list type Z881(T) (also through a literal Z4), or nil.
+// ListItemType returns T for a list type Z881(T) (also through a literal Z4, or with a
+// literal function whose identity is Z881), or nil.
 func ListItemType(t *Object) *Object {
 	for i := 0; i < maxTypeKeyDepth && t.IsRecord(); i++ {
 		switch {
-		case t.Type().Is(Z7) && t.Get("Z7K1").Is(Z881):
+		case t.Type().Is(Z7) && TypeKey(t.Get("Z7K1")) == Z881:
+			// Z7K1 is the reference Z881 or a literal function whose identity is Z881.
 			return t.Get("Z881K1")
 		case t.Type().Is(Z4):
 			t = t.Get("Z4K1")

@@ -70,7 +70,7 @@ func ValidateDeep(data []byte, form Form, typ string) *Object {
 	if err != nil {
 		return ErrorObject(err)
 	}
-	return validateNodeWith(&validator{form: form, deep: true}, n, typ)
+	return validateNodeWith(newValidator(form, true), n, typ)
 }
 
 // ValidateObject checks o, in its normal form, against typ as Validate does. Objects built
@@ -85,7 +85,7 @@ func ValidateObject(o *Object, typ string) *Object {
 }
 
 func validateNode(n *node, form Form, typ string) *Object {
-	return validateNodeWith(&validator{form: form}, n, typ)
+	return validateNodeWith(newValidator(form, false), n, typ)
 }
 
 func validateNodeWith(v *validator, n *node, typ string) *Object {
@@ -126,11 +126,24 @@ func Decode(data []byte) (*Object, *Object) {
 	return o, nil
 }
 
+// memoKey names one check of one node. Every check is computed once per node, so objects
+// that nest the same shapes (types of types of types) cost linear, not exponential, time.
+type memoKey struct {
+	n     *node
+	check string
+	want  string
+}
+
 type validator struct {
 	form Form
+	memo map[memoKey]*Object
 	// deep applies the rules of core types to every record, not only where a value of that
 	// type is expected.
 	deep bool
+}
+
+func newValidator(form Form, deep bool) *validator {
+	return &validator{form: form, deep: deep, memo: make(map[memoKey]*Object)}
 }
 
 // maxValidateDepth bounds recursion; anything decodeJSON accepted is within it.
@@ -152,13 +165,20 @@ func atIndex(i int, inner *Object) *Object {
 	return Error(CodeArrayElement, NewString(strconv.Itoa(i)), inner)
 }
 
-// quote returns n as a Z99 for error arguments; JSON that is not a ZObject is quoted as its text.
+// maxQuoted is the size of JSON up to which an error quotes the offending object itself;
+// larger ones (and JSON that is not a ZObject) are quoted as shortened text, so an error
+// never grows with the input.
+const maxQuoted = 4096
+
+// quote returns n as a Z99 for error arguments.
 func quote(n *node) *Object {
 	if n == nil {
 		return NewQuote(NewString("undefined"))
 	}
-	if o, err := build(n, ""); err == nil {
-		return NewQuote(o)
+	if len(appendJSON(nil, n)) <= maxQuoted {
+		if o, err := build(n, ""); err == nil {
+			return NewQuote(o)
+		}
 	}
 	return NewQuote(NewString(shorten(n)))
 }
@@ -308,6 +328,16 @@ func (v *validator) typeOf(n *node) string {
 func (v *validator) object(n *node) *Object { return v.objectAt(n, 0) }
 
 func (v *validator) objectAt(n *node, depth int) *Object {
+	k := memoKey{n: n, check: "objectAt", want: ""}
+	if e, ok := v.memo[k]; ok {
+		return e
+	}
+	e := v.objectAtUncached(n, depth)
+	v.memo[k] = e
+	return e
+}
+
+func (v *validator) objectAtUncached(n *node, depth int) *Object {
 	if e := notZObject(n); e != nil {
 		return e
 	}
@@ -482,9 +512,35 @@ func (v *validator) explicitRef(n *node) *Object {
 	return nil
 }
 
+// looksLikeType reports, without checking its content, whether n has the shape of a type:
+// a reference, the bare "Z6" or "Z9" of a terminal, or an object typed Z4, Z7 or Z18.
+func (v *validator) looksLikeType(n *node) bool {
+	if _, ok := v.ref(n); ok {
+		return true
+	}
+	if n.isString() && (n.s == Z6 || n.s == Z9) {
+		return true
+	}
+	switch v.typeOf(n) {
+	case Z4, Z7, Z18:
+		return true
+	}
+	return false
+}
+
 // typeExpr checks that n can stand for a type (Z4): a reference, a Z7 call, a Z18 argument
 // reference or a literal Z4.
 func (v *validator) typeExpr(n *node, depth int) *Object {
+	k := memoKey{n: n, check: "typeExpr", want: ""}
+	if e, ok := v.memo[k]; ok {
+		return e
+	}
+	e := v.typeExprUncached(n, depth)
+	v.memo[k] = e
+	return e
+}
+
+func (v *validator) typeExprUncached(n *node, depth int) *Object {
 	if e := notZObject(n); e != nil {
 		return e
 	}
@@ -622,6 +678,16 @@ func noReference(zid string) bool {
 func (v *validator) typed(n *node, want string) *Object { return v.typedAt(n, want, 0) }
 
 func (v *validator) typedAt(n *node, want string, depth int) *Object {
+	k := memoKey{n: n, check: "typedAt", want: want}
+	if e, ok := v.memo[k]; ok {
+		return e
+	}
+	e := v.typedAtUncached(n, want, depth)
+	v.memo[k] = e
+	return e
+}
+
+func (v *validator) typedAtUncached(n *node, want string, depth int) *Object {
 	if e := notZObject(n); e != nil {
 		return e
 	}
@@ -670,8 +736,7 @@ func (v *validator) typedAt(n *node, want string, depth int) *Object {
 	}
 	if n.kind == nObject {
 		t := n.get(KeyType)
-		terminal := t.isString() && (t.s == Z6 || t.s == Z9)
-		if v.typeOf(n) == want || t == nil || !terminal && v.typeExpr(t, depth+1) != nil {
+		if v.typeOf(n) == want || t == nil || !v.looksLikeType(t) {
 			// Its own type, or a broken Z1K1 that record reports at its key.
 			return v.record(n, depth, true)
 		}
@@ -683,6 +748,16 @@ func (v *validator) typedAt(n *node, want string, depth int) *Object {
 func (v *validator) list(n *node, want string) *Object { return v.listAt(n, want, 0) }
 
 func (v *validator) listAt(n *node, want string, depth int) *Object {
+	k := memoKey{n: n, check: "listAt", want: want}
+	if e, ok := v.memo[k]; ok {
+		return e
+	}
+	e := v.listAtUncached(n, want, depth)
+	v.memo[k] = e
+	return e
+}
+
+func (v *validator) listAtUncached(n *node, want string, depth int) *Object {
 	if e := notZObject(n); e != nil {
 		return e
 	}
