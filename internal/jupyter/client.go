@@ -23,6 +23,7 @@ type config struct {
 	dir          string
 	runtimeDir   string
 	commTargets  map[string]CommHandler
+	starter      Starter
 }
 
 func defaults() config {
@@ -32,6 +33,7 @@ func defaults() config {
 		hbTimeout:    10 * time.Second,
 		stopTimeout:  2 * time.Second,
 		commTargets:  map[string]CommHandler{},
+		starter:      ExecStarter{},
 	}
 }
 
@@ -57,6 +59,9 @@ func WithDir(dir string) Option { return func(c *config) { c.dir = dir } }
 
 // WithRuntimeDir sets where connection files are written (default: the OS temp dir).
 func WithRuntimeDir(dir string) Option { return func(c *config) { c.runtimeDir = dir } }
+
+// WithStarter sets how kernel processes are started (default ExecStarter).
+func WithStarter(s Starter) Option { return func(c *config) { c.starter = s } }
 
 // WithCommTarget registers a handler for comms the kernel opens with target name.
 func WithCommTarget(name string, h CommHandler) Option {
@@ -86,7 +91,7 @@ type Kernel struct {
 	connFile string // written by us, removed at shutdown
 
 	mu     sync.Mutex // guards proc, c, closed, kinfo
-	proc   *process
+	proc   Process
 	c      *conn
 	closed bool
 	kinfo  KernelInfo
@@ -160,15 +165,15 @@ func (k *Kernel) start(ctx context.Context) error {
 		env = append(env, key+"="+v)
 	}
 	env = append(env, k.cfg.env...)
-	proc, err := startProcess(k.spec.Command(k.connFile), env, k.cfg.dir)
+	proc, err := k.cfg.starter.Start(ctx, k.spec.Command(k.connFile), env, k.cfg.dir)
 	if err != nil {
 		return fmt.Errorf("jupyter: starting kernel %s: %w", k.name, err)
 	}
 	c := newConn(context.Background(), k.info, k.name, k.cfg.commTargets)
 	go func() {
 		select {
-		case <-proc.exited:
-			c.fail(&DiedError{Kernel: k.name, Reason: "exited: " + proc.status, Stderr: proc.stderr.lastLines(20)})
+		case <-proc.Exited():
+			c.fail(&DiedError{Kernel: k.name, Reason: "exited: " + proc.ExitStatus(), Stderr: proc.StderrTail(20)})
 			c.cancel() // unblock dials and readers
 		case <-c.ctx.Done():
 		}
@@ -184,20 +189,20 @@ func (k *Kernel) start(ctx context.Context) error {
 	if err != nil {
 		dead := c.gone()
 		c.close(err)
-		proc.killGroup()
+		proc.Kill()
 		switch {
 		case dead != nil:
 			var de *DiedError
 			if errors.As(dead, &de) {
 				return fmt.Errorf("jupyter: kernel %s (%q) exited during startup (%s); last stderr lines:\n%s",
-					k.name, k.spec.Argv, proc.status, proc.stderr.lastLines(20))
+					k.name, k.spec.Argv, proc.ExitStatus(), proc.StderrTail(20))
 			}
 			return dead
 		case ctx.Err() != nil:
 			return fmt.Errorf("jupyter: starting kernel %s: %w", k.name, ctx.Err())
 		case sctx.Err() != nil:
 			return fmt.Errorf("jupyter: kernel %s not ready after %v (killed); last stderr lines:\n%s",
-				k.name, k.cfg.startTimeout, proc.stderr.lastLines(20))
+				k.name, k.cfg.startTimeout, proc.StderrTail(20))
 		}
 		return fmt.Errorf("jupyter: starting kernel %s: %w", k.name, err)
 	}
@@ -256,7 +261,7 @@ func (k *Kernel) waitReady(ctx context.Context, c *conn) error {
 }
 
 // monitor watches the heartbeat of c until it dies.
-func (k *Kernel) monitor(c *conn, proc *process) {
+func (k *Kernel) monitor(c *conn, proc Process) {
 	if k.cfg.hbInterval <= 0 {
 		return
 	}
@@ -276,7 +281,7 @@ func (k *Kernel) monitor(c *conn, proc *process) {
 				c.fail(&DiedError{Kernel: k.name, Reason: "stopped answering heartbeats: " + err.Error(),
 					Stderr: stderrOf(proc)})
 				if proc != nil {
-					proc.killGroup()
+					proc.Kill()
 				}
 				return
 			}
@@ -284,11 +289,11 @@ func (k *Kernel) monitor(c *conn, proc *process) {
 	}()
 }
 
-func stderrOf(p *process) string {
+func stderrOf(p Process) string {
 	if p == nil {
 		return ""
 	}
-	return p.stderr.lastLines(20)
+	return p.StderrTail(20)
 }
 
 func (k *Kernel) current() (*conn, error) {
@@ -326,7 +331,7 @@ func (k *Kernel) Pid() int {
 	if k.proc == nil {
 		return 0
 	}
-	return k.proc.pid()
+	return k.proc.Pid()
 }
 
 // Done is closed when the current connection to the kernel ends (death or shutdown); Err says why.
@@ -394,7 +399,7 @@ func (k *Kernel) Interrupt(ctx context.Context) error {
 		return ErrClosed
 	}
 	if k.spec != nil && k.spec.InterruptMode == "signal" && proc != nil {
-		return proc.signal(syscall.SIGINT)
+		return proc.Signal(syscall.SIGINT)
 	}
 	_, err := k.Request(ctx, Control, "interrupt_request", struct{}{})
 	return err
@@ -434,11 +439,8 @@ func (k *Kernel) stop(ctx context.Context, restart bool) {
 		cancel()
 	}
 	if k.proc != nil {
-		if !k.proc.waitExit(k.cfg.stopTimeout) {
-			k.proc.killGroup()
-		}
-		// The kernel may have left children in its group.
-		_ = syscall.Kill(-k.proc.pid(), syscall.SIGKILL)
+		waitExit(k.proc, k.cfg.stopTimeout)
+		k.proc.Kill() // also any children the kernel left in its group
 	}
 }
 

@@ -2,6 +2,7 @@ package jupyter
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -10,10 +11,45 @@ import (
 	"time"
 )
 
+// Process is a running kernel process that zeval controls, however it was started (exec, a fork
+// server, a sandbox).
+type Process interface {
+	Pid() int
+	// Signal sends sig to the kernel process itself.
+	Signal(sig syscall.Signal) error
+	// Kill kills the kernel's process group and returns once the process is gone (reaped).
+	Kill()
+	// Exited is closed when the process has exited; ExitStatus then says how.
+	Exited() <-chan struct{}
+	ExitStatus() string
+	// StderrTail returns the last n lines the kernel wrote to stderr (and stdout).
+	StderrTail(n int) string
+}
+
+// Starter starts the process of a kernel: argv is the kernelspec's command with the
+// connection file substituted, env the full environment.
+type Starter interface {
+	Start(ctx context.Context, argv, env []string, dir string) (Process, error)
+}
+
+// ExecStarter starts kernels as child processes, each in its own process group, killed if zeval
+// dies. It is the default Starter.
+type ExecStarter struct{}
+
+// Start runs argv.
+func (ExecStarter) Start(_ context.Context, argv, env []string, dir string) (Process, error) {
+	return startProcess(argv, env, dir)
+}
+
+var (
+	_ Starter = ExecStarter{}
+	_ Process = (*process)(nil)
+)
+
 // process is a kernel process started by zeval, in its own process group.
 type process struct {
 	cmd    *exec.Cmd
-	stderr *tailBuffer
+	stderr *TailBuffer
 	exited chan struct{} // closed after Wait returns
 	status string        // set before exited is closed
 }
@@ -24,7 +60,7 @@ func startProcess(argv []string, env []string, dir string) (*process, error) {
 	cmd.Dir = dir
 	// Own process group, so that shutdown can kill the whole tree; and die with us if we die.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p := &process{cmd: cmd, stderr: newTailBuffer(16 << 10), exited: make(chan struct{})}
+	p := &process{cmd: cmd, stderr: NewTailBuffer(16 << 10), exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	cmd.Stdout = p.stderr // kernels print little on stdout; keep it with stderr for diagnostics
 	if err := cmd.Start(); err != nil {
@@ -42,46 +78,48 @@ func startProcess(argv []string, env []string, dir string) (*process, error) {
 	return p, nil
 }
 
-func (p *process) pid() int { return p.cmd.Process.Pid }
+func (p *process) Pid() int                { return p.cmd.Process.Pid }
+func (p *process) Exited() <-chan struct{} { return p.exited }
+func (p *process) ExitStatus() string      { return p.status }
+func (p *process) StderrTail(n int) string { return p.stderr.LastLines(n) }
 
-// signal sends sig to the kernel process itself.
-func (p *process) signal(sig syscall.Signal) error {
+func (p *process) Signal(sig syscall.Signal) error {
 	select {
 	case <-p.exited:
-		return fmt.Errorf("process %d has exited", p.pid())
+		return fmt.Errorf("process %d has exited", p.Pid())
 	default:
 	}
 	return p.cmd.Process.Signal(sig)
 }
 
-// killGroup kills the process group and waits for the kernel process to be reaped.
-func (p *process) killGroup() {
-	_ = syscall.Kill(-p.pid(), syscall.SIGKILL)
+func (p *process) Kill() {
+	_ = syscall.Kill(-p.Pid(), syscall.SIGKILL)
 	<-p.exited
 }
 
-// waitExit waits up to d for the process to exit.
-func (p *process) waitExit(d time.Duration) bool {
+// waitExit waits up to d for p to exit.
+func waitExit(p Process, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-p.exited:
+	case <-p.Exited():
 		return true
 	case <-t.C:
 		return false
 	}
 }
 
-// tailBuffer keeps the last max bytes written to it. Safe for concurrent use.
-type tailBuffer struct {
+// TailBuffer keeps the last max bytes written to it, for a kernel's stderr. Safe for concurrent use.
+type TailBuffer struct {
 	mu  sync.Mutex
 	buf []byte
 	max int
 }
 
-func newTailBuffer(max int) *tailBuffer { return &tailBuffer{max: max} }
+// NewTailBuffer returns a buffer that keeps max bytes.
+func NewTailBuffer(max int) *TailBuffer { return &TailBuffer{max: max} }
 
-func (t *tailBuffer) Write(b []byte) (int, error) {
+func (t *TailBuffer) Write(b []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.buf = append(t.buf, b...)
@@ -91,8 +129,8 @@ func (t *tailBuffer) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// lastLines returns at most n of the last lines written.
-func (t *tailBuffer) lastLines(n int) string {
+// LastLines returns at most n of the last lines written.
+func (t *TailBuffer) LastLines(n int) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	lines := bytes.Split(bytes.TrimRight(t.buf, "\n"), []byte("\n"))
