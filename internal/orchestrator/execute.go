@@ -15,7 +15,11 @@ type run struct {
 	o        *Orchestrator
 	selector Selector
 	depth    int
-	fetched  map[string]fetchResult // ZID -> persistent object, for this evaluation
+	// noValidate counts the type validators being run: inside one, arguments and results are
+	// not validated (upstream's doValidate=false), which keeps a validator from validating
+	// its own argument forever.
+	noValidate int
+	fetched    map[string]fetchResult // ZID -> persistent object, for this evaluation
 	types    map[string]*z.Object   // type key of a generic type call -> its Z4
 }
 
@@ -268,10 +272,17 @@ func (r *run) argValue(b *binding) (*z.Object, result) {
 	if !isCall(b.raw) && !isArgRef(b.raw) {
 		v = r.nested(v, b.scope, true)
 	}
-	if e := checkType(v, b.declared); e != nil {
-		res := failure(z.Error(z.CodeArgumentType, b.declared, typeForError(v), v, e))
-		b.state, b.err = failed, res
-		return nil, res
+	if r.noValidate == 0 {
+		if e := r.runTypeValidator(v); e != nil {
+			res := failure(z.Error(z.CodeObjectType, typeForError(v), v, e))
+			b.state, b.err = failed, res
+			return nil, res
+		}
+		if e := checkType(v, b.declared); e != nil {
+			res := failure(z.Error(z.CodeArgumentType, b.declared, typeForError(v), v, e))
+			b.state, b.err = failed, res
+			return nil, res
+		}
 	}
 	b.state, b.value = evaluated, v
 	return v, result{}
@@ -523,9 +534,58 @@ func (r *run) checkReturn(res result, fn *z.Object) result {
 	case !hasValue:
 		return failure(z.ErrorString(z.CodeNotWellformed, "Function evaluation returned an empty object."))
 	}
-	if e := checkType(res.value, fn.Get("Z8K2")); e != nil {
+	if r.noValidate > 0 {
+		return res
+	}
+	e := checkType(res.value, fn.Get("Z8K2"))
+	if e == nil {
+		e = r.runTypeValidator(res.value)
+	}
+	if e != nil {
 		out := failure(z.Error(z.CodeReturnType, fn.Get("Z8K2"), typeForError(res.value), res.value, e))
 		return out
 	}
 	return res
+}
+
+// runTypeValidator runs the validator (Z4K3) of the type of v when it is a user-written
+// function, as upstream's runTypeValidatorDynamic does; the built-in validators accept every
+// well-formed object. It returns the validator's error, or nil.
+func (r *run) runTypeValidator(v *z.Object) *z.Object {
+	if !v.IsRecord() {
+		return nil
+	}
+	t := v.Type()
+	if t.IsRef() {
+		if !userDefined(t.RefID()) {
+			return nil
+		}
+		obj, err := r.fetch(t.RefID())
+		if err != nil {
+			return nil // an unknown type is not this check's business
+		}
+		t = obj.Get("Z2K2")
+	}
+	if !t.IsRecord() || !t.Type().Is(z.Z4) {
+		return nil
+	}
+	validator := t.Get("Z4K3")
+	if validator.IsRef() && !userDefined(validator.RefID()) {
+		return nil
+	}
+	r.noValidate++
+	defer func() { r.noValidate-- }()
+	fn, res := r.resolve(validator, nil)
+	if res.failed() {
+		return res.err()
+	}
+	decls := listItems(fn.Get("Z8K1"))
+	if !fn.Type().Is(z.Z8) || len(decls) == 0 {
+		return z.ErrorString(z.CodeInEvaluation, "The validator of a type is not a function of one argument.")
+	}
+	out := r.execute(z.NewCall(fn, z.KV(text(decls[0].Get("Z17K2")), v)), nil)
+	if out.failed() {
+		return out.err()
+	}
+	return nil
 }
