@@ -607,6 +607,36 @@ def _fail_from(handle, e, include_traceback):
     return _failure(z5, _format_traceback(handle, e) if include_traceback else None)
 
 
+# Upstream compiles the implementation followed by its own calling code, so a syntax error that
+# runs to the end of the implementation (an unclosed bracket) is reported at that calling code:
+# CPython 3.9 says "invalid syntax" there, not "unexpected EOF while parsing". When the code
+# alone does not compile, it is compiled again followed by statements of the same shape, so the
+# error (message and position) is the one upstream reports on the same interpreter.
+_UPSTREAM_TAIL = """
+
+
+_zeval_arguments = dict()
+for _zeval_key, _zeval_value in _ZEVAL_ARGUMENTS.items():
+    _zeval_arguments[_zeval_key] = _zeval_value
+
+
+_ZEVAL_RESULT['{name}K0'] = _ZEVAL_OUT(
+    {name}(**_zeval_arguments)
+)
+"""
+
+
+def _compile(code_string, function_name, filename):
+    try:
+        return compile(code_string, filename, "exec")
+    except SyntaxError as alone:
+        try:
+            compile(code_string + _UPSTREAM_TAIL.replace("{name}", function_name), filename, "exec")
+        except SyntaxError as with_tail:
+            raise with_tail from None
+        raise alone
+
+
 def load(code_string, function_name):
     """Compiles and runs code_string in a fresh namespace and finds function_name in it."""
     filename = "<zeval {}>".format(function_name)
@@ -628,7 +658,7 @@ def load(code_string, function_name):
     handle.namespace = namespace
     try:
         _wikifunctions_module()
-        exec(compile(code_string, filename, "exec"), namespace)
+        exec(_compile(code_string, function_name, filename), namespace)
         if function_name not in namespace:
             raise NameError("name '{}' is not defined".format(function_name))
         handle.function = namespace[function_name]
