@@ -263,17 +263,21 @@ type Edit struct {
 	BaseRevision int64
 }
 
-// ErrConflict is returned (wrapped) when Edit.BaseRevision is not the latest revision.
-var ErrConflict = errors.New("store: edit conflict")
+var (
+	// ErrConflict is returned (wrapped) when Edit.BaseRevision is not the latest revision.
+	ErrConflict = errors.New("store: edit conflict")
+	// ErrBadEdit is returned (wrapped) when an Edit's author or comment is unusable.
+	ErrBadEdit = errors.New("store: bad edit")
+)
 
 func (e Edit) check() error {
 	switch {
 	case strings.TrimSpace(e.Author) == "":
-		return errors.New("store: an edit needs an author")
+		return fmt.Errorf("%w: an edit needs an author", ErrBadEdit)
 	case len(e.Author) > maxAuthorBytes || !utf8.ValidString(e.Author) || strings.ContainsAny(e.Author, "\x00\n\r"):
-		return fmt.Errorf("store: author must be one line of valid UTF-8 of at most %d bytes", maxAuthorBytes)
+		return fmt.Errorf("%w: the author must be one line of valid UTF-8 of at most %d bytes", ErrBadEdit, maxAuthorBytes)
 	case len(e.Comment) > maxCommentBytes || !utf8.ValidString(e.Comment) || strings.ContainsRune(e.Comment, 0):
-		return fmt.Errorf("store: comment must be valid UTF-8 of at most %d bytes", maxCommentBytes)
+		return fmt.Errorf("%w: the comment must be valid UTF-8 of at most %d bytes", ErrBadEdit, maxCommentBytes)
 	}
 	return nil
 }
