@@ -226,3 +226,10 @@ func (r *run) orchestrate(call *z.Object, doValidate bool) result {
 	}
 	return r.execute(call, nil)
 }
+
+// Call evaluates a function call made by user code (W.Call in a kernel) and returns its Z22:
+// the shape of the evaluator's callback for nested calls. ctx carries the outer call's
+// deadline, so nested calls share its time budget.
+func (o *Orchestrator) Call(ctx context.Context, call *z.Object) *z.Object {
+	return o.Evaluate(ctx, Request{Call: call})
+}
