@@ -97,7 +97,8 @@ func (s orchSource) open(ctx context.Context) (orchestrator.Resolver, *store.Sto
 	closeFn := func() {}
 	if *s.db != "" {
 		var err error
-		st, err = store.Open(ctx, *s.db)
+		// Writes through the object API are validated the way zeval import validates them.
+		st, err = store.Open(ctx, *s.db, store.WithValidator(zobjectValidator{}))
 		if err != nil {
 			return nil, nil, nil, err
 		}

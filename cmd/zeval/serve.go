@@ -44,7 +44,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	orch := orchestrator.New(resolver,
 		orchestrator.WithTimeout(*timeout), orchestrator.WithMaxDepth(*maxDepth), orchestrator.WithLogger(logger))
 	opts := []api.Option{api.WithMaxBody(*maxBody), api.WithLogger(logger)}
-	_ = st // the object API (api.NewObjectsHandler) is mounted here once it exists
+	if st != nil {
+		opts = append(opts, api.WithObjects(api.NewObjectsHandler(st, api.WithObjectsLogger(logger))))
+	}
 	handler := api.New(orch, opts...)
 
 	ln, err := net.Listen("tcp", *addr)
