@@ -30,7 +30,8 @@ import (
 //	                                 older one. ETag "N" (the revision number), If-None-Match.
 //	GET  /v1/objects/{zid}/revisions the revision history, newest first.
 //	GET  /v1/objects                 list: type=Z8, label= (exact), prefix= (ignoring case),
-//	                                 language=Z1002, aliases=true, ref=Z14K1:Z801, after=, limit=.
+//	                                 language=Z1002, aliases=true, ref=Z14K1:Z801 (or Z60K1:en),
+//	                                 after=, limit=.
 //
 // Errors are JSON {"error": message, "status": code, "z5": Z5}: 400 for a body that is not
 // JSON or a bad parameter (Z501, Z500), 404 for an unknown object or revision (Z504), 412 for
@@ -307,8 +308,8 @@ func objParseList(v url.Values) (store.Query, string) {
 	}
 	if ref := v.Get("ref"); ref != "" {
 		key, target, ok := strings.Cut(ref, ":")
-		if !ok || key == "" || !store.IsZID(target) {
-			return q, fmt.Sprintf("ref %q is not KEY:ZID, as Z14K1:Z801", ref)
+		if !ok || key == "" || target == "" {
+			return q, fmt.Sprintf("ref %q is not KEY:VALUE, as Z14K1:Z801", ref)
 		}
 		q.Ref = store.Ref{Key: key, Target: target}
 	}

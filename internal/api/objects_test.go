@@ -229,7 +229,7 @@ func TestObjectsErrors(t *testing.T) {
 		{"list type not a ZID", objRequest{"GET", "/v1/objects?type=function", "", nil}, http.StatusBadRequest, "Z500", "not a ZID"},
 		{"list limit zero", objRequest{"GET", "/v1/objects?limit=0", "", nil}, http.StatusBadRequest, "Z500", "limit"},
 		{"list limit too high", objRequest{"GET", "/v1/objects?limit=100000", "", nil}, http.StatusBadRequest, "Z500", "limit"},
-		{"list bad ref", objRequest{"GET", "/v1/objects?ref=Z14K1", "", nil}, http.StatusBadRequest, "Z500", "KEY:ZID"},
+		{"list bad ref", objRequest{"GET", "/v1/objects?ref=Z14K1", "", nil}, http.StatusBadRequest, "Z500", "KEY:VALUE"},
 		{"list bad aliases", objRequest{"GET", "/v1/objects?aliases=maybe", "", nil}, http.StatusBadRequest, "Z500", "aliases"},
 		{"list parameter twice", objRequest{"GET", "/v1/objects?type=Z8&type=Z14", "", nil}, http.StatusBadRequest, "Z500", "2 times"},
 	}

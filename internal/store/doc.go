@@ -15,4 +15,11 @@
 //
 // Every write is one transaction: a rejected or failed write leaves the store as it was, and
 // writing an object's current bytes again writes nothing.
+//
+// Import (zeval import DIR) is all or nothing: every Z*.json file is read and checked first,
+// every rejected file is reported with its reason in one *BatchError, and only when none is
+// rejected are all of them written, in one transaction. Export (zeval export DIR) writes
+// ZID.json files in the tab-indented layout of the Wikifunctions definitions, each replaced
+// atomically. The zeval commands open the file named by --db, else $ZEVAL_DB, else zeval.db
+// in the working directory.
 package store

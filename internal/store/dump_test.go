@@ -111,6 +111,13 @@ func TestImportDefinitions(t *testing.T) {
 		t.Errorf("List(alias identi...) = %v, %v; want [Z801]", zids(alias), err)
 	}
 
+	for code, want := range map[string]string{"en": "Z1002", "de": "Z1430"} {
+		lang, _, err := s.List(ctx, Query{Type: "Z60", Ref: Ref{"Z60K1", code}})
+		if err != nil || !reflect.DeepEqual(zids(lang), []string{want}) {
+			t.Errorf("List(language code %s) = %v, %v; want [%s]", code, zids(lang), err, want)
+		}
+	}
+
 	// A second import of the same folder is a no-op.
 	res, err = s.Import(ctx, os.DirFS(definitionsDir), Edit{Author: "import", Comment: "again"})
 	if err != nil || res.Unchanged != len(files) || res.Created+res.Updated != 0 {

@@ -78,12 +78,16 @@ type Label struct {
 	Alias    bool // from Z2K4 rather than Z2K3
 }
 
-// Ref is a reference from a top-level key of an object's value to another object: Z14K1 of an
-// implementation names its function, Z8K4 of a function lists its implementations.
+// Ref is a string that a top-level key of an object's value holds, most often a reference
+// to another object: Z14K1 of an implementation names its function, Z8K4 of a function lists
+// its implementations, Z60K1 of a natural language is its code ("en").
 type Ref struct {
 	Key    string // as "Z14K1"
 	Target string // as "Z801"
 }
+
+// maxRefBytes bounds the strings indexed as references: ZIDs and codes, not text.
+const maxRefBytes = 256
 
 // placeholderZID is what Wikifunctions puts in Z2K1 of an object that has no ZID yet.
 const placeholderZID = "Z0"
@@ -236,8 +240,9 @@ func valueType(v any) string {
 	return ""
 }
 
-// refsOf lists the ZIDs that top-level keys of a record value hold, directly or as items of a
-// canonical list (whose first element, the item type, is skipped).
+// refsOf lists the strings (ZIDs and short codes, at most maxRefBytes) that top-level keys of
+// a record value hold, directly or as items of a canonical list (whose first element, the item
+// type, is skipped).
 func refsOf(v any) []Ref {
 	o, ok := v.(*jsonObject)
 	if !ok {
@@ -246,7 +251,7 @@ func refsOf(v any) []Ref {
 	var refs []Ref
 	seen := make(map[Ref]bool)
 	add := func(key string, x any) {
-		if s, ok := x.(string); ok && IsZID(s) {
+		if s, ok := x.(string); ok && s != "" && len(s) <= maxRefBytes {
 			r := Ref{Key: key, Target: s}
 			if !seen[r] {
 				seen[r] = true

@@ -182,7 +182,7 @@ func TestEnvelopeIndexes(t *testing.T) {
 	if !reflect.DeepEqual(env.Labels, wantLabels) {
 		t.Errorf("Labels = %+v, want %+v", env.Labels, wantLabels)
 	}
-	wantRefs := []Ref{{"Z8K2", "Z1"}, {"Z8K3", "Z8010"}, {"Z8K3", "Z8011"}, {"Z8K4", "Z901"}, {"Z8K5", "Z801"}}
+	wantRefs := []Ref{{"Z8K2", "Z1"}, {"Z8K3", "Z8010"}, {"Z8K3", "Z8011"}, {"Z8K4", "Z901"}, {"Z8K5", "Z801"}, {"Z8K6", "not a zid"}}
 	if !reflect.DeepEqual(env.Refs, wantRefs) {
 		t.Errorf("Refs = %+v, want %+v", env.Refs, wantRefs)
 	}

@@ -12,7 +12,8 @@ import (
 type Query struct {
 	Type string // the type of the value, as "Z8" for functions (see ParseZ2)
 	// Ref selects objects whose value holds Target under Key: {Key: "Z14K1", Target: "Z801"}
-	// lists the implementations of Z801, {Key: "Z20K1", Target: "Z801"} its testers.
+	// lists the implementations of Z801, {Key: "Z20K1", Target: "Z801"} its testers,
+	// {Key: "Z60K1", Target: "en"} the natural language English.
 	Ref Ref
 	// Label selects objects with exactly this label; Prefix those with a label starting with
 	// it, ignoring case. Language limits both to labels in one language ("Z1002"); Aliases

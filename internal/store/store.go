@@ -78,7 +78,10 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // Memory is the path that Open takes for a private in-memory store, for tests. It lives as
-// long as the Store and is served by a single connection, so reads wait for writes.
+// long as the Store and is served by a single connection, so reads wait for writes. (A
+// shared-cache in-memory database would allow parallel readers, but SQLite answers
+// SQLITE_LOCKED rather than waiting when they meet a writer; one connection is simpler and
+// always correct.)
 const Memory = ":memory:"
 
 // Store is a set of persistent ZObjects with their revisions, in one SQLite file.
