@@ -190,3 +190,9 @@ func (d *Definitions) ZIDs() []string {
 	}
 	return out
 }
+
+// isType reports whether zid is a built-in type.
+func (d *Definitions) isType(zid string) bool {
+	o := d.objects[zid]
+	return o != nil && o.Get("Z2K2").Type().Is(z.Z4)
+}

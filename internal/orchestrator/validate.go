@@ -116,7 +116,7 @@ func wellformedAt(o *z.Object, depth int) *z.Object {
 
 // staticValidate runs the checks upstream's doValidate runs before evaluation: the keys of
 // function (Z8) and type (Z4) definitions, and the languages of multilingual texts (Z12) and
-// stringsets (Z32), in every object of the call outside quotes.
+// stringsets (Z32), in every object of the call outside quotes and the inputs of calls.
 func (r *run) staticValidate(o *z.Object) []*z.Object {
 	var errs []*z.Object
 	r.validateWalk(o, 0, &errs)
@@ -134,6 +134,12 @@ func (r *run) validateWalk(o *z.Object, depth int, errs *[]*z.Object) {
 		}
 	case z.KindRecord:
 		t := o.Type()
+		if t.IsRef() && t.RefID() != z.Z99 && r.o.defs.isType(t.RefID()) {
+			if e := z.ValidateObject(o, t.RefID()); e != nil {
+				*errs = append(*errs, e)
+				return
+			}
+		}
 		switch {
 		case t.Is(z.Z99):
 			return
@@ -149,6 +155,12 @@ func (r *run) validateWalk(o *z.Object, depth int, errs *[]*z.Object) {
 		case t.Is(z.Z32):
 			*errs = append(*errs, r.languageErrors(listItems(o.Get("Z32K1")), "Z31K1",
 				"Duplicate Z31K1/language element in Z32/Multilingual stringset: '%s'")...)
+		}
+		if isCall(o) {
+			// The inputs of a function call are validated when they are evaluated.
+			r.validateWalk(o.Get(z.KeyType), depth+1, errs)
+			r.validateWalk(o.Get("Z7K1"), depth+1, errs)
+			return
 		}
 		for _, f := range o.Fields() {
 			r.validateWalk(f.Value, depth+1, errs)
