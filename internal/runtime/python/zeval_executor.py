@@ -23,6 +23,8 @@ API
 
 User code sees W (and `import wikifunctions`) for nested calls, ZPair and ZObject.
 call_hook(z7) -> Z22 evaluates a nested call; it may re-enter call() (A calls B calls A).
+W.Call uses the hook of the innermost call() in progress, so calls must nest on one thread (as
+in the channel's serve loop): two threads must not run call() at the same time.
 KeyboardInterrupt is never caught here: the channel uses it to interrupt user code.
 """
 
@@ -712,10 +714,7 @@ _DEEP_RECURSION_LIMIT = 12000
 
 
 def _deep(fn, arg):
-    try:
-        return fn(arg)
-    except RecursionError:
-        pass
+    """fn(arg) with the recursion limit raised for ZObjects nested up to _DEEP_RECURSION_LIMIT."""
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(max(old, _DEEP_RECURSION_LIMIT))
     try:
@@ -726,14 +725,24 @@ def _deep(fn, arg):
         sys.setrecursionlimit(old)
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_decode = json.JSONDecoder().decode
+
+
 def dumps(z):
-    """Compact UTF-8-ready JSON text for a ZObject, however deeply its lists nest."""
-    return _deep(lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":")), z)
+    """Compact JSON text (not ASCII-escaped) for a ZObject, however deeply its lists nest."""
+    try:
+        return _encode(z)
+    except RecursionError:
+        return _deep(_encode, z)
 
 
 def loads(text):
-    """Parses JSON text of a ZObject, however deeply its lists nest."""
-    return _deep(json.loads, text)
+    """Parses the JSON text of a ZObject, however deeply its lists nest."""
+    try:
+        return _decode(text)
+    except RecursionError:
+        return _deep(_decode, text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -759,7 +768,7 @@ def main(stdin=None, stdout=None):
             continue
         try:
             request = loads(line)
-        except ValueError as e:
+        except ValueError as e:  # json.JSONDecodeError is a ValueError
             z22 = _failure(_error("Could not parse the request: {}".format(e)))
         else:
             saved = sys.stdout

@@ -1,0 +1,59 @@
+package runtime
+
+import (
+	"encoding/json"
+	"strconv"
+	"testing"
+)
+
+// benchScript times n calls of a trivial function in one interpreter: through call() (the hot
+// path: deserialize, call, serialize, Z22), through call() plus the JSON decoding and encoding a
+// channel does, and directly (the baseline: the bare Python call of the same function).
+const benchScript = `
+import time
+h = ex.load("def Z1000(Z1000K1):\n    return Z1000K1", "Z1000")
+args = {"Z1000K1": {"Z1K1": "Z6", "Z6K1": "x"}}
+frame = json.dumps(args)
+fn = h.function
+n = int(sys.argv[1])
+call = ex.call
+for _ in range(1000):
+    call(h, args)
+t0 = time.perf_counter_ns()
+for _ in range(n):
+    call(h, args)
+t1 = time.perf_counter_ns()
+for _ in range(n):
+    ex.dumps(call(h, json.loads(frame)))
+t2 = time.perf_counter_ns()
+for _ in range(n):
+    fn(Z1000K1="x")
+t3 = time.perf_counter_ns()
+assert call(h, args)["Z22K1"] == {"Z1K1": "Z6", "Z6K1": "x"}
+out({"call": (t1 - t0) / n / 1000, "json": (t2 - t1) / n / 1000, "direct": (t3 - t2) / n / 1000})
+`
+
+// BenchmarkPythonCall runs b.N calls in one interpreter and reports the per-call times Python
+// measured (µs/call, µs/call+json, µs/direct) and the ratio of call() to the bare call.
+// ns/op also counts the interpreter's start, spread over b.N.
+func BenchmarkPythonCall(b *testing.B) {
+	dir := executorDir(b)
+	n := b.N
+	if n < 1000 {
+		n = 1000
+	}
+	stdout, stderr, err := runPython(b, dir, "", "-c", pythonScript(dir, benchScript), strconv.Itoa(n))
+	if err != nil {
+		b.Fatalf("python: %v\n%s", err, stderr)
+	}
+	var r struct{ Call, JSON, Direct float64 }
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		b.Fatalf("bench output %q: %v", stdout, err)
+	}
+	b.ReportMetric(r.Call, "µs/call")
+	b.ReportMetric(r.JSON, "µs/call+json")
+	b.ReportMetric(r.Direct, "µs/direct")
+	if r.Direct > 0 {
+		b.ReportMetric(r.Call/r.Direct, "call/direct")
+	}
+}
