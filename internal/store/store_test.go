@@ -700,3 +700,42 @@ func TestOpenOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoStoresOneFile opens the same file twice, as two processes would, and writes through
+// both at once: writers wait for each other (busy timeout, immediate transactions) instead of
+// failing, and each sees the other's writes.
+func TestTwoStoresOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "zeval.db")
+	a, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	const writes = 25
+	var g errgroup.Group
+	for i, s := range []*Store{a, b} {
+		g.Go(func() error {
+			for n := range writes {
+				body := z2("Z10000", fmt.Sprintf(`"store %d write %d"`, i, n))
+				if _, err := s.Put(ctx, "", body, Edit{Author: fmt.Sprint(i)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatalf("concurrent writes through two stores: %v", err)
+	}
+	for name, s := range map[string]*Store{"a": a, "b": b} {
+		if h, err := s.History(ctx, "Z10000"); err != nil || len(h) != 2*writes || h[0].Revision != 2*writes {
+			t.Errorf("store %s: History = %d revisions, %v; want %d", name, len(h), err, 2*writes)
+		}
+	}
+}
