@@ -268,9 +268,14 @@ func (r *run) argValue(b *binding) (*z.Object, result) {
 		return nil, res
 	}
 	// A value computed by a call, or taken from another argument, has been through this
-	// already; only expressions written out in the call can hold references to resolve.
+	// already; only expressions written out in the call (or objects they name) can hold
+	// calls and references to resolve.
 	if !isCall(b.raw) && !isArgRef(b.raw) {
-		v = r.nested(v, b.scope, true)
+		v, res = r.eager(v, b.scope, 0)
+		if res.failed() {
+			b.state, b.err = failed, res
+			return nil, res
+		}
 	}
 	if r.noValidate == 0 {
 		if e := r.runTypeValidator(v); e != nil {
@@ -295,35 +300,32 @@ func (r *run) lightValue(b *binding) (*z.Object, bool) {
 		return b.value, true
 	}
 	if b.state == unevaluated && !isCall(b.raw) && !isArgRef(b.raw) {
-		return r.nested(b.raw, b.scope, false), true
+		return r.nested(b.raw, b.scope), true
 	}
 	v, res := r.argValue(b)
 	return v, !res.failed()
 }
 
-// nested resolves what is inside o without evaluating it: argument references bound in
-// scope are replaced by their values, and (when deref is set) references to user-defined
-// objects outside type positions are replaced by the objects, once. Quotes are left alone.
-func (r *run) nested(o *z.Object, scope *frame, deref bool) *z.Object {
-	return r.nestedIn(o, scope, deref, nil)
+// nested binds the argument references inside o (a result, or an argument written out) to
+// the values of the arguments in scope, without evaluating anything else: what upstream's
+// closures (objects that keep their scope) amount to once the value leaves the frame. Quotes
+// are left alone.
+func (r *run) nested(o *z.Object, scope *frame) *z.Object {
+	if scope == nil {
+		return o
+	}
+	return r.nestedIn(o, scope, nil)
 }
 
 // nestedIn is nested inside function literals whose own argument names are in shadow: a
 // reference to one of those belongs to the literal, not to the enclosing scope.
-func (r *run) nestedIn(o *z.Object, scope *frame, deref bool, shadow []string) *z.Object {
+func (r *run) nestedIn(o *z.Object, scope *frame, shadow []string) *z.Object {
 	switch o.Kind() {
-	case z.KindReference:
-		if deref && userDefined(o.RefID()) {
-			if obj, err := r.fetch(o.RefID()); err == nil {
-				return obj.Get("Z2K2")
-			}
-		}
-		return o
 	case z.KindList:
 		items := o.Items()
 		var out []*z.Object
 		for i, it := range items {
-			v := r.nestedIn(it, scope, deref, shadow)
+			v := r.nestedIn(it, scope, shadow)
 			if v != it && out == nil {
 				out = make([]*z.Object, len(items))
 				copy(out, items)
@@ -332,7 +334,7 @@ func (r *run) nestedIn(o *z.Object, scope *frame, deref bool, shadow []string) *
 				out[i] = v
 			}
 		}
-		it := r.nestedIn(o.ItemType(), scope, false, shadow)
+		it := r.nestedIn(o.ItemType(), scope, shadow)
 		if out == nil && it == o.ItemType() {
 			return o
 		}
@@ -346,9 +348,6 @@ func (r *run) nestedIn(o *z.Object, scope *frame, deref bool, shadow []string) *
 			return o
 		}
 		if t.Is(z.Z18) {
-			if scope == nil {
-				return o
-			}
 			name := text(o.Get("Z18K1"))
 			if contains(shadow, name) {
 				return o
@@ -362,7 +361,6 @@ func (r *run) nestedIn(o *z.Object, scope *frame, deref bool, shadow []string) *
 			}
 			return o
 		}
-		inner := deref && !t.Is(z.Z7)
 		if t.Is(z.Z8) {
 			for _, d := range listItems(o.Get("Z8K1")) {
 				name := text(d.Get("Z17K2"))
@@ -372,12 +370,8 @@ func (r *run) nestedIn(o *z.Object, scope *frame, deref bool, shadow []string) *
 		// Allocate a copy of the fields only when something inside changes.
 		var fields []z.Field
 		for i, k := range o.Keys() {
-			d := inner
-			if k == z.KeyType {
-				d = false
-			}
 			v := o.Get(k)
-			nv := r.nestedIn(v, scope, d, shadow)
+			nv := r.nestedIn(v, scope, shadow)
 			if nv != v && fields == nil {
 				fields = o.Fields()
 			}
@@ -391,6 +385,94 @@ func (r *run) nestedIn(o *z.Object, scope *frame, deref bool, shadow []string) *
 		return z.NewRecordOf(fields...)
 	}
 	return o
+}
+
+// eagerSkip are the keys upstream's eagerlyEvaluate leaves alone: types, the parts of type
+// and function definitions, Boolean identities and quotes.
+func eagerSkip(key string) bool {
+	switch key {
+	case z.KeyType, "Z4K1", "Z4K2", "Z4K3", "Z8K1", "Z8K2", "Z8K3", "Z8K4", "Z8K5", "Z40K1", "Z99K1":
+		return true
+	}
+	return false
+}
+
+// eager resolves what is inside an argument's value before a built-in or code sees it, as
+// upstream's eagerlyEvaluate does: function calls are executed, argument references bound
+// in scope are replaced by the arguments' values, references to user-defined objects are
+// replaced by the objects. What a call, an argument or a reference produced is not searched
+// again, so a reference cycle resolves one level, as upstream's does.
+func (r *run) eager(o *z.Object, scope *frame, depth int) (*z.Object, result) {
+	if depth > z.MaxDepth {
+		return nil, failure(z.ErrorString(z.CodeInEvaluation, "Argument is nested too deeply."))
+	}
+	switch o.Kind() {
+	case z.KindList:
+		items := o.Items()
+		var out []*z.Object
+		for i, it := range items {
+			v, res := r.eagerChild(it, scope, depth)
+			if res.failed() {
+				return nil, res
+			}
+			if v != it && out == nil {
+				out = make([]*z.Object, len(items))
+				copy(out, items)
+			}
+			if out != nil {
+				out[i] = v
+			}
+		}
+		if out == nil {
+			return o, result{}
+		}
+		return z.NewList(o.ItemType(), out...), result{}
+	case z.KindRecord:
+		var fields []z.Field
+		for i, k := range o.Keys() {
+			if eagerSkip(k) {
+				continue
+			}
+			v := o.Get(k)
+			nv, res := r.eagerChild(v, scope, depth)
+			if res.failed() {
+				return nil, res
+			}
+			if nv != v && fields == nil {
+				fields = o.Fields()
+			}
+			if fields != nil {
+				fields[i].Value = nv
+			}
+		}
+		if fields == nil {
+			return o, result{}
+		}
+		return z.NewRecordOf(fields...), result{}
+	}
+	return o, result{}
+}
+
+// eagerChild resolves one value inside an argument (see eager).
+func (r *run) eagerChild(v *z.Object, scope *frame, depth int) (*z.Object, result) {
+	switch {
+	case isArgRef(v):
+		if scope.lookup(text(v.Get("Z18K1"))) == nil {
+			return v, result{} // unbound here: it belongs to a function literal
+		}
+		return r.resolve(v, scope)
+	case v.IsRef():
+		if !userDefined(v.RefID()) {
+			return v, result{}
+		}
+		if obj, err := r.fetch(v.RefID()); err == nil {
+			return obj.Get("Z2K2"), result{}
+		}
+		return v, result{}
+	case isCall(v):
+		return r.resolve(v, scope)
+	}
+	return r.eager(v, scope, depth+1)
 }
 
 // implementation kinds, as upstream names them in the implementationType metadata.
@@ -496,7 +578,9 @@ func (r *run) execute(call *z.Object, scope *frame) result {
 		}
 		r.o.logger.Debug("implementation failed, trying the next", "implementation", id, "err", platformErr)
 	}
-	if !out.failed() {
+	if r.depth == 1 && !out.failed() {
+		// As upstream, only the result of the top-level call is checked against its type;
+		// inner results are checked as arguments when they are used.
 		out = r.checkReturn(out, fn)
 	}
 	if id != "" {
@@ -524,7 +608,7 @@ func (r *run) runComposition(body *z.Object, callee *frame) result {
 	if res.failed() {
 		return res
 	}
-	return success(r.nested(v, callee, false))
+	return success(r.nested(v, callee))
 }
 
 // checkReturn applies upstream's validateReturnType to the result of an implementation.
