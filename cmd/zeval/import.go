@@ -104,10 +104,23 @@ func storeParseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // zobjectValidator checks a Z2 with the zobject package: a well-formed canonical ZObject of
-// type Z2. It is the validator of every store the zeval command opens.
+// type Z2. It also canonicalizes bodies first (store.Canonicalizer), so objects written in
+// normal or mixed form are stored in canonical form. It is the validator of every store the
+// zeval command opens.
 type zobjectValidator struct{}
 
-var _ store.Validator = zobjectValidator{}
+var (
+	_ store.Validator     = zobjectValidator{}
+	_ store.Canonicalizer = zobjectValidator{}
+)
+
+func (zobjectValidator) Canonicalize(_ context.Context, z2 []byte) ([]byte, error) {
+	r := zobject.Canonicalize(z2)
+	if r.Error != nil {
+		return nil, &zobjectError{z5: r.Error}
+	}
+	return r.JSON, nil
+}
 
 func (zobjectValidator) Validate(_ context.Context, z2 []byte) error {
 	if z5 := zobject.Validate(z2, zobject.Canonical, "Z2"); z5 != nil {
