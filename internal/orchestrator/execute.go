@@ -20,7 +20,7 @@ type run struct {
 	// its own argument forever.
 	noValidate int
 	fetched    map[string]fetchResult // ZID -> persistent object, for this evaluation
-	types    map[string]*z.Object   // type key of a generic type call -> its Z4
+	types      map[string]*z.Object   // type key of a generic type call -> its Z4
 }
 
 type fetchResult struct {
@@ -201,9 +201,15 @@ func (r *run) resolve(expr *z.Object, scope *frame) (*z.Object, result) {
 func (r *run) genericType(t *z.Object, scope *frame) (*z.Object, result) {
 	key := z.TypeKey(t)
 	cacheable := key != "" && !hasArgRef(t)
+	shared := cacheable && r.o.builtinOnly(t)
 	if cacheable {
 		if typ, ok := r.types[key]; ok {
 			return typ, result{}
+		}
+		if shared {
+			if typ, ok := r.o.types.Load(key); ok {
+				return typ.(*z.Object), result{}
+			}
 		}
 	}
 	typ, res := r.resolve(t, scope)
@@ -215,6 +221,9 @@ func (r *run) genericType(t *z.Object, scope *frame) (*z.Object, result) {
 	}
 	if cacheable {
 		r.types[key] = typ
+	}
+	if shared {
+		r.o.types.Store(key, typ)
 	}
 	return typ, result{}
 }
@@ -672,4 +681,21 @@ func (r *run) runTypeValidator(v *z.Object) *z.Object {
 		return out.err()
 	}
 	return nil
+}
+
+// builtinOnly reports whether every reference in the type call t names a built-in object, so
+// that its value cannot change with the store and may be shared between evaluations.
+func (o *Orchestrator) builtinOnly(t *z.Object) bool {
+	switch t.Kind() {
+	case z.KindReference:
+		return o.defs.Get(t.RefID()) != nil
+	case z.KindRecord:
+		for _, k := range t.Keys() {
+			if !o.builtinOnly(t.Get(k)) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	z "github.com/zeval/zeval/internal/zobject"
@@ -71,6 +72,9 @@ type Orchestrator struct {
 	timeout   time.Duration
 	hostname  string
 	logger    *slog.Logger
+	// types caches the Z4s of generic types built from built-ins only (Z881(Z6)), which
+	// every evaluation would otherwise compute again. Keys are zobject.TypeKey strings.
+	types sync.Map
 }
 
 // Option configures an Orchestrator.
