@@ -1,5 +1,7 @@
 package zobject
 
+import "fmt"
+
 // MetadataErrors is the key of the Z22K2 metadata map entry that holds the Z5 of a failure.
 const MetadataErrors = "errors"
 
@@ -76,9 +78,12 @@ func Normalize(data []byte) Result {
 	if e := validateNode(n, Mixed, Z1); e != nil {
 		return Result{Error: e}
 	}
-	o, err := build(n, "")
+	o, err := buildTop(n)
 	if err != nil {
 		return Result{Error: ErrorObject(err)}
+	}
+	if e := checkNormalSize(o); e != nil {
+		return Result{Error: e}
 	}
 	return Result{Object: o, JSON: o.NormalJSON()}
 }
@@ -98,4 +103,13 @@ func Canonicalize(data []byte) Result {
 		return Result{Error: e}
 	}
 	return Result{Object: r.Object, JSON: r.Object.CanonicalJSON()}
+}
+
+// checkNormalSize returns a Z5 when the normal form of o would exceed MaxNormalSize.
+func checkNormalSize(o *Object) *Object {
+	if NormalSize(o, MaxNormalSize) <= MaxNormalSize {
+		return nil
+	}
+	inner := ErrorString(CodeInvalidFormat, fmt.Sprintf("the normal form would be longer than %d bytes", MaxNormalSize))
+	return Error(CodeNotWellformed, NewRef(CodeInvalidFormat), inner)
 }

@@ -63,7 +63,14 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		size := NormalSize(o, 1<<20)
+		if size > 1<<20 {
+			return // legitimately huge normal form (lists as item types of lists)
+		}
 		normal := o.NormalJSON()
+		if len(normal) != size {
+			t.Fatalf("NormalSize(%q) = %d, len(NormalJSON) = %d", data, size, len(normal))
+		}
 		back, err := Parse(normal)
 		if err != nil {
 			t.Fatalf("Parse(NormalJSON(%q)) = %v; normal = %s", data, err, normal)

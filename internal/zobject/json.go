@@ -325,7 +325,14 @@ func (d *decoder) number() (*node, error) {
 }
 
 // appendJSON writes n back as compact JSON.
-func appendJSON(b []byte, n *node) []byte {
+func appendJSON(b []byte, n *node) []byte { return appendJSONLimit(b, n, -1) }
+
+// appendJSONLimit is appendJSON that stops soon after b grows past limit bytes (no limit when
+// negative); the result is then truncated JSON, for messages.
+func appendJSONLimit(b []byte, n *node, limit int) []byte {
+	if limit >= 0 && len(b) > limit {
+		return b
+	}
 	switch n.kind {
 	case nString:
 		return appendQuoted(b, n.s)
@@ -337,7 +344,7 @@ func appendJSON(b []byte, n *node) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSON(b, v)
+			b = appendJSONLimit(b, v, limit)
 		}
 		return append(b, ']')
 	case nObject:
@@ -348,7 +355,7 @@ func appendJSON(b []byte, n *node) []byte {
 			}
 			b = appendQuoted(b, k)
 			b = append(b, ':')
-			b = appendJSON(b, n.vals[i])
+			b = appendJSONLimit(b, n.vals[i], limit)
 		}
 		return append(b, '}')
 	}

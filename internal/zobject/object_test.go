@@ -55,6 +55,9 @@ func TestParseShapes(t *testing.T) {
 					t.Errorf("NormalJSON(%s) = %s, want %s", tc.in, got, tc.normal)
 				}
 			}
+			if got, want := NormalSize(o, MaxNormalSize), len(o.NormalJSON()); got != want {
+				t.Errorf("NormalSize(%s) = %d, want %d", tc.in, got, want)
+			}
 			back, err := Parse(o.NormalJSON())
 			if err != nil || !Equal(back, o) {
 				t.Errorf("Parse(NormalJSON(%s)) = %v, %v; want the same object", tc.in, back, err)
@@ -473,5 +476,86 @@ func TestLongNormalListIsIterative(t *testing.T) {
 	}
 	if r := Canonicalize(normal); !r.OK() || r.Object.Len() != n {
 		t.Errorf("Canonicalize(normal list) failed: %v", r.Error)
+	}
+}
+
+// TestValidateNestedTypes validates objects that nest types inside types 40 deep. A validator
+// that re-checks a type each time it meets it takes 2^40 steps here and never finishes.
+func TestValidateNestedTypes(t *testing.T) {
+	const depth = 40
+	// Z881(Z881(...(Z6)...)) as the type of an empty list, in normal form.
+	typ := `{"Z1K1":"Z9","Z9K1":"Z6"}`
+	for i := 0; i < depth; i++ {
+		typ = `{"Z1K1":{"Z1K1":"Z9","Z9K1":"Z7"},"Z7K1":{"Z1K1":"Z9","Z9K1":"Z881"},"Z881K1":` + typ + `}`
+	}
+	list := `{"Z1K1":` + typ + `}`
+	// A record whose Z1K1 is a record whose Z1K1 is a record ...
+	chain := `"Z60"`
+	for i := 0; i < depth; i++ {
+		chain = `{"Z1K1":{"Z1K1":"Z4","Z4K1":` + chain + `,"Z4K2":["Z3"],"Z4K3":"Z101"}}`
+	}
+	for _, tc := range []struct {
+		name string
+		data string
+		form Form
+		typ  string
+	}{
+		{"nested list types, normal", list, Normal, SchemaList},
+		{"nested list types, normal Z1", list, Normal, Z1},
+		{"nested literal types, canonical", chain, Canonical, Z1},
+		{"nested literal types, deep", chain, Canonical, Z2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_ = Validate([]byte(tc.data), tc.form, tc.typ)
+			_ = ValidateDeep([]byte(tc.data), tc.form, tc.typ)
+			_ = Canonicalize([]byte(tc.data))
+		})
+	}
+}
+
+func TestNotZObjectPath(t *testing.T) {
+	tests := []struct{ in, path string }{
+		{`3`, ""},
+		{`{"Z1K1":"Z2","Z2K2":["Z6","a",3]}`, "Z2K2[2]"},
+		{`{"Z1K1":"Z2","Z2K2":{"Z1K1":"Z60","Z60K1":null}}`, "Z2K2.Z60K1"},
+		{`[{"Z1K1":"Z4","Z4K1":false}]`, "[0].Z4K1"},
+		{`{"Z1K1":{"Z1K1":"Z7","Z7K1":"Z881","Z881K1":"Z6"},"K1":"a","K2":{"Z1K1":{"Z1K1":"Z7","Z7K1":"Z881","Z881K1":"Z6"},"K1":true,"K2":{"Z1K1":{"Z1K1":"Z7","Z7K1":"Z881","Z881K1":"Z6"}}}}`, "[1]"},
+	}
+	for _, tc := range tests {
+		_, err := Parse([]byte(tc.in))
+		var ne *NotZObjectError
+		if !errors.As(err, &ne) {
+			t.Errorf("Parse(%s) = %v, want a NotZObjectError", tc.in, err)
+			continue
+		}
+		if ne.Path != tc.path {
+			t.Errorf("Parse(%s) error path = %q, want %q", tc.in, ne.Path, tc.path)
+		}
+	}
+}
+
+// TestNormalFormBlowUp: lists used as the item type of lists (with items) make the normal form
+// exponentially long. Normalize must refuse them quickly instead of writing gigabytes.
+func TestNormalFormBlowUp(t *testing.T) {
+	data := `"Z6"`
+	for i := 0; i < 60; i++ {
+		data = `[` + data + `,"a","b"]`
+	}
+	o := MustParse(data)
+	if n := NormalSize(o, MaxNormalSize); n <= MaxNormalSize {
+		t.Fatalf("NormalSize = %d, want more than %d", n, MaxNormalSize)
+	}
+	for _, r := range []Result{Normalize([]byte(data)), Canonicalize([]byte(data))} {
+		if r.OK() || !slices.Contains(ErrorCodes(r.Error), CodeInvalidFormat) {
+			t.Errorf("Normalize/Canonicalize of a blow-up = %v, want a Z547 error", r.Error)
+		}
+	}
+	if e := ValidateObject(o, Z1); e == nil {
+		t.Errorf("ValidateObject of a blow-up accepted it")
+	}
+	// Deep nesting without items stays linear.
+	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
+	if r := Normalize([]byte(deep)); !r.OK() {
+		t.Errorf("Normalize(deeply nested empty lists) = %s", r.Error)
 	}
 }

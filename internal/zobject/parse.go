@@ -3,15 +3,47 @@ package zobject
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // NotZObjectError describes JSON that decodes but is not a ZObject in any form.
 type NotZObjectError struct {
-	Path  string // where the value is, such as "Z2K2" or "Z12K1[0]" ("" for the top)
+	Path  string // where the value is, such as "Z2K2" or "Z12K1[1]" ("" for the top)
 	Value string // the offending JSON text, shortened
 	Msg   string
-	code  string // the Z5xx error type that describes it
+	code  string   // the Z5xx error type that describes it
+	segs  []string // Path while it is being built, innermost first
 }
+
+// within records that err happened inside seg (a key or "[i]") of the object being built.
+// Paths are assembled only on failure, so deep input costs nothing extra when it is fine.
+func within(err error, seg string) error {
+	if ne, ok := err.(*NotZObjectError); ok {
+		ne.segs = append(ne.segs, seg)
+	}
+	return err
+}
+
+// finishPath turns the collected segments into Path.
+func finishPath(err error) error {
+	ne, ok := err.(*NotZObjectError)
+	if !ok {
+		return err
+	}
+	var b strings.Builder
+	for i := len(ne.segs) - 1; i >= 0; i-- {
+		s := ne.segs[i]
+		if b.Len() > 0 && !strings.HasPrefix(s, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(s)
+	}
+	ne.Path, ne.segs = b.String(), nil
+	return ne
+}
+
+func index(i int) string { return "[" + strconv.Itoa(i) + "]" }
 
 func (e *NotZObjectError) Error() string {
 	where := ""
@@ -39,7 +71,16 @@ func Parse(data []byte) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return build(n, "")
+	return buildTop(n)
+}
+
+// buildTop builds n and finishes the path of a failure.
+func buildTop(n *node) (*Object, error) {
+	o, err := build(n)
+	if err != nil {
+		return nil, finishPath(err)
+	}
+	return o, nil
 }
 
 // MustParse is Parse for constants in code and tests: it panics on error.
@@ -62,23 +103,17 @@ func (o *Object) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
+// shorten returns the JSON of n cut to 80 bytes; it never writes much more than that.
 func shorten(n *node) string {
-	b := appendJSON(nil, n)
+	b := appendJSONLimit(nil, n, 80)
 	if len(b) > 80 {
-		return string(b[:77]) + "..."
+		return strings.ToValidUTF8(string(b[:77]), "") + "..."
 	}
 	return string(b)
 }
 
 // build turns decoded JSON into an Object.
-func build(n *node, path string) (*Object, error) {
+func build(n *node) (*Object, error) {
 	switch n.kind {
 	case nString:
 		if IsReference(n.s) {
@@ -86,20 +121,20 @@ func build(n *node, path string) (*Object, error) {
 		}
 		return NewString(n.s), nil
 	case nNumber, nTrue, nFalse, nNull:
-		return nil, &NotZObjectError{Path: path, Value: n.s, Msg: "ZObjects must not be a number, Boolean or null", code: CodeNumberBooleanNull}
+		return nil, &NotZObjectError{Value: n.s, Msg: "ZObjects must not be a number, Boolean or null", code: CodeNumberBooleanNull}
 	case nArray:
 		if len(n.vals) == 0 {
 			// Upstream reads an array without its item type as an empty list of Z1.
 			return newListOwned(NewRef(Z1), nil), nil
 		}
-		itemType, err := build(n.vals[0], path+"[0]")
+		itemType, err := build(n.vals[0])
 		if err != nil {
-			return nil, err
+			return nil, within(err, index(0))
 		}
 		items := make([]*Object, len(n.vals)-1)
 		for i, v := range n.vals[1:] {
-			if items[i], err = build(v, fmt.Sprintf("%s[%d]", path, i+1)); err != nil {
-				return nil, err
+			if items[i], err = build(v); err != nil {
+				return nil, within(err, index(i+1))
 			}
 		}
 		return newListOwned(itemType, items), nil
@@ -117,15 +152,15 @@ func build(n *node, path string) (*Object, error) {
 			}
 		}
 	}
-	if l, ok, err := buildConsList(n, path); ok || err != nil {
+	if l, ok, err := buildConsList(n); ok || err != nil {
 		return l, err
 	}
 	o := &Object{kind: KindRecord, keys: make([]string, len(n.keys)), vals: make([]*Object, len(n.vals))}
 	copy(o.keys, n.keys)
 	for i, v := range n.vals {
 		var err error
-		if o.vals[i], err = build(v, joinPath(path, n.keys[i])); err != nil {
-			return nil, err
+		if o.vals[i], err = build(v); err != nil {
+			return nil, within(err, n.keys[i])
 		}
 	}
 	o.buildIndex()
@@ -136,7 +171,7 @@ func build(n *node, path string) (*Object, error) {
 // {"Z1K1": T, "K1": item, "K2": next} ending in {"Z1K1": T}, where T is the same call of Z881
 // in every cell. The chain is walked iteratively so long lists cost no recursion. ok is false
 // when n is not such a chain; the caller then builds it as a record.
-func buildConsList(n *node, path string) (list *Object, ok bool, err error) {
+func buildConsList(n *node) (list *Object, ok bool, err error) {
 	first := n.get(KeyType)
 	if first == nil || first.kind != nObject || !isListTypeNode(first) {
 		return nil, false, nil
@@ -165,16 +200,16 @@ func buildConsList(n *node, path string) (list *Object, ok bool, err error) {
 		}
 		break
 	}
-	typ, err := build(first, joinPath(path, KeyType))
+	typ, err := build(first)
 	if err != nil {
-		return nil, false, err
+		return nil, false, within(err, KeyType)
 	}
 	items := make([]*Object, 0, len(cells)-1)
 	for i, c := range cells {
 		if i > 0 {
-			t, err := build(c.get(KeyType), fmt.Sprintf("%s[%d].Z1K1", path, i))
+			t, err := build(c.get(KeyType))
 			if err != nil {
-				return nil, false, err
+				return nil, false, within(within(err, KeyType), index(i))
 			}
 			if !Equal(t, typ) {
 				return nil, false, nil
@@ -183,9 +218,9 @@ func buildConsList(n *node, path string) (list *Object, ok bool, err error) {
 		if i == len(cells)-1 {
 			break
 		}
-		item, err := build(c.get("K1"), fmt.Sprintf("%s[%d]", path, i))
+		item, err := build(c.get("K1"))
 		if err != nil {
-			return nil, false, err
+			return nil, false, within(err, index(i))
 		}
 		items = append(items, item)
 	}

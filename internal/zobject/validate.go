@@ -77,6 +77,9 @@ func ValidateDeep(data []byte, form Form, typ string) *Object {
 // by this package are always well-formed JSON, so this reports only type problems (such as a
 // Z40 whose value is neither Z41 nor Z42).
 func ValidateObject(o *Object, typ string) *Object {
+	if e := checkNormalSize(o); e != nil {
+		return e
+	}
 	n, err := decodeJSON(o.NormalJSON())
 	if err != nil {
 		return ErrorObject(err)
@@ -119,7 +122,7 @@ func Decode(data []byte) (*Object, *Object) {
 	if e := validateNode(n, Mixed, Z1); e != nil {
 		return nil, e
 	}
-	o, err := build(n, "")
+	o, err := buildTop(n)
 	if err != nil {
 		return nil, ErrorObject(err)
 	}
@@ -175,8 +178,8 @@ func quote(n *node) *Object {
 	if n == nil {
 		return NewQuote(NewString("undefined"))
 	}
-	if len(appendJSON(nil, n)) <= maxQuoted {
-		if o, err := build(n, ""); err == nil {
+	if len(appendJSONLimit(nil, n, maxQuoted)) <= maxQuoted {
+		if o, err := buildTop(n); err == nil {
 			return NewQuote(o)
 		}
 	}
