@@ -95,6 +95,9 @@ func text(o *z.Object) string {
 
 // userDefined reports whether zid is outside the range reserved for built-in objects.
 func userDefined(zid string) bool {
+	if len(zid) < 2 || zid[0] != 'Z' {
+		return false
+	}
 	n, err := strconv.Atoi(zid[1:])
 	return err == nil && n >= 10000
 }
