@@ -342,3 +342,23 @@ func BenchmarkFetch(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkGeneration measures the check a cache makes before trusting what it holds.
+func BenchmarkGeneration(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "z.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Import(ctx, os.DirFS(definitionsDir), Edit{Author: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.Generation(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

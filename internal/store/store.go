@@ -99,6 +99,9 @@ type Store struct {
 	maxBytes  int
 	now       func() time.Time
 	logger    *slog.Logger
+	// Statements of the hot reads, prepared once: the orchestrator resolves references with
+	// them on every call.
+	fetchStmt, versionStmt, generationStmt *sql.Stmt
 }
 
 // Open opens (creating it if needed) the store in the SQLite file at path, or a private
@@ -155,6 +158,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		}
 		s.read.SetMaxOpenConns(cfg.readers)
 		s.read.SetMaxIdleConns(cfg.readers)
+	}
+	if err := s.prepareReads(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return s, nil
 }
@@ -244,8 +251,26 @@ func (s *Store) migrate(ctx context.Context) error {
 	return tx.Commit()
 }
 
+func (s *Store) prepareReads(ctx context.Context) error {
+	var err error
+	if s.fetchStmt, err = s.read.PrepareContext(ctx, `SELECT r.data FROM objects o JOIN revisions r ON r.id = o.rev_id WHERE o.zid = ?`); err != nil {
+		return err
+	}
+	if s.versionStmt, err = s.read.PrepareContext(ctx, `SELECT rev_id FROM objects WHERE zid = ?`); err != nil {
+		return err
+	}
+	// Plain max(id), without coalesce, so that SQLite reads it off the end of the index.
+	s.generationStmt, err = s.read.PrepareContext(ctx, `SELECT max(id) FROM revisions`)
+	return err
+}
+
 // Close closes the database. Calls after Close fail; Close itself may be called once.
 func (s *Store) Close() error {
+	for _, st := range []*sql.Stmt{s.fetchStmt, s.versionStmt, s.generationStmt} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -497,7 +522,7 @@ func fold(s string) string { return strings.ToLower(s) }
 // wrapping ErrNotFound. It is the read the orchestrator resolves references with.
 func (s *Store) Fetch(ctx context.Context, zid string) ([]byte, error) {
 	var data []byte
-	err := s.read.QueryRowContext(ctx, `SELECT r.data FROM objects o JOIN revisions r ON r.id = o.rev_id WHERE o.zid = ?`, zid).Scan(&data)
+	err := s.fetchStmt.QueryRowContext(ctx, zid).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, zid)
 	}
@@ -511,7 +536,7 @@ func (s *Store) Fetch(ctx context.Context, zid string) ([]byte, error) {
 // cheap key for caches of anything derived from the object.
 func (s *Store) Version(ctx context.Context, zid string) (int64, error) {
 	var id int64
-	err := s.read.QueryRowContext(ctx, `SELECT rev_id FROM objects WHERE zid = ?`, zid).Scan(&id)
+	err := s.versionStmt.QueryRowContext(ctx, zid).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("%w: %s", ErrNotFound, zid)
 	}
@@ -524,11 +549,11 @@ func (s *Store) Version(ctx context.Context, zid string) (int64, error) {
 // Generation returns the ID of the newest revision in the store (0 when empty). It changes
 // with every write, so a cache can drop everything when it does.
 func (s *Store) Generation(ctx context.Context) (int64, error) {
-	var id int64
-	if err := s.read.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM revisions`).Scan(&id); err != nil {
+	var id sql.NullInt64
+	if err := s.generationStmt.QueryRowContext(ctx).Scan(&id); err != nil {
 		return 0, fmt.Errorf("store: generation: %w", err)
 	}
-	return id, nil
+	return id.Int64, nil
 }
 
 // Get returns the latest revision of zid.
