@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -515,8 +517,10 @@ func (w *writer) put(ctx context.Context, env *Envelope, e Edit) (PutResult, err
 	return PutResult{Revision: rev, Created: !exists, Changed: true}, nil
 }
 
-// fold is the case-insensitive form of a label, for prefix search.
-func fold(s string) string { return strings.ToLower(s) }
+// fold is the form of a label that prefix search compares: Unicode case folding (so "STRASSE"
+// finds "Straße") of the NFC form (so a precomposed "é" finds a decomposed one). A Caser
+// keeps state, so each call makes its own.
+func fold(s string) string { return cases.Fold().String(norm.NFC.String(s)) }
 
 // Fetch returns the canonical JSON of the latest revision of the object zid, or an error
 // wrapping ErrNotFound. It is the read the orchestrator resolves references with.

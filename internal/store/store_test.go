@@ -384,6 +384,7 @@ func TestList(t *testing.T) {
 			{Data: z2("Z10021", `{"Z1K1":"Z20","Z20K1":"Z10001"}`)},
 			{Data: z2("Z9", `"x"`, "Z1002:nine")},
 			{Data: z2("Z90", `"x"`, "Z1002:ninety")},
+			{Data: z2("Z91", `"x"`, "Z1430:Straße", "Z1002:Cafe\u0301 au lait")},
 		}
 		if _, err := s.PutBatch(ctx, docs, Edit{Author: "a"}); err != nil {
 			t.Fatal(err)
@@ -393,7 +394,7 @@ func TestList(t *testing.T) {
 			q    Query
 			want []string
 		}{
-			{"everything in ZID order", Query{}, []string{"Z9", "Z90", "Z10001", "Z10002", "Z10003", "Z10004", "Z10011", "Z10012", "Z10013", "Z10021"}},
+			{"everything in ZID order", Query{}, []string{"Z9", "Z90", "Z91", "Z10001", "Z10002", "Z10003", "Z10004", "Z10011", "Z10012", "Z10013", "Z10021"}},
 			{"functions", Query{Type: "Z8"}, []string{"Z10001", "Z10002"}},
 			{"implementations of Z10001", Query{Type: "Z14", Ref: Ref{"Z14K1", "Z10001"}}, []string{"Z10011", "Z10012"}},
 			{"testers of Z10001", Query{Ref: Ref{"Z20K1", "Z10001"}}, []string{"Z10021"}},
@@ -409,12 +410,15 @@ func TestList(t *testing.T) {
 			{"prefix ending in a multi-byte letter", Query{Prefix: "Ä"}, []string{"Z10003"}},
 			{"whole label as prefix", Query{Prefix: "ninety"}, []string{"Z90"}},
 			{"prefix nine", Query{Prefix: "nin"}, []string{"Z9", "Z90"}},
+			{"full case folding", Query{Prefix: "STRASS"}, []string{"Z91"}},
+			{"precomposed finds decomposed", Query{Prefix: "caf\u00e9 "}, []string{"Z91"}},
+			{"exact label keeps its spelling", Query{Label: "Strasse"}, []string{}},
 			{"aliases are not labels", Query{Prefix: "sum"}, []string{}},
 			{"aliases when asked", Query{Prefix: "sum", Aliases: true}, []string{"Z10001"}},
 			{"exact alias", Query{Label: "Sum", Aliases: true}, []string{"Z10001"}},
 			{"nothing matches", Query{Prefix: "zzz"}, []string{}},
 			{"after", Query{After: "Z10011"}, []string{"Z10012", "Z10013", "Z10021"}},
-			{"after a missing ZID", Query{After: "Z50"}, []string{"Z90", "Z10001", "Z10002", "Z10003", "Z10004", "Z10011", "Z10012", "Z10013", "Z10021"}},
+			{"after a missing ZID", Query{After: "Z50"}, []string{"Z90", "Z91", "Z10001", "Z10002", "Z10003", "Z10004", "Z10011", "Z10012", "Z10013", "Z10021"}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -471,7 +475,7 @@ func TestList(t *testing.T) {
 			{Query{Prefix: "add", Language: "Z1002"}, []string{"Z10001", "Z10011"}},
 			{Query{Prefix: "conc"}, []string{"Z10002"}},
 			{Query{Type: "Z8"}, []string{"Z10001"}},
-			{Query{Type: "Z6"}, []string{"Z9", "Z90", "Z10002", "Z10003", "Z10004"}},
+			{Query{Type: "Z6"}, []string{"Z9", "Z90", "Z91", "Z10002", "Z10003", "Z10004"}},
 		} {
 			if got, _, err := s.List(ctx, tc.q); err != nil || !reflect.DeepEqual(zids(got), tc.want) {
 				t.Errorf("after update, List(%+v) = %v, %v; want %v", tc.q, zids(got), err, tc.want)
