@@ -307,37 +307,57 @@ func (r *run) argValue(b *binding) (*z.Object, result) {
 
 // lightValue is the value that replaces a dangling argument reference inside a result: the
 // evaluated value when there is one, the expression as written when it needs no evaluation.
-func (r *run) lightValue(b *binding) (*z.Object, bool) {
+func (r *run) lightValue(b *binding) (*z.Object, result) {
 	if b.state == evaluated {
-		return b.value, true
+		return b.value, result{}
 	}
 	if b.state == unevaluated && !isCall(b.raw) && !isArgRef(b.raw) {
-		return r.nested(b.raw, b.scope), true
+		return r.nested(b.raw, b.scope)
 	}
-	v, res := r.argValue(b)
-	return v, !res.failed()
+	return r.argValue(b)
 }
 
 // nested binds the argument references inside o (a result, or an argument written out) to
 // the values of the arguments in scope, without evaluating anything else: what upstream's
 // closures (objects that keep their scope) amount to once the value leaves the frame. Quotes
-// are left alone.
-func (r *run) nested(o *z.Object, scope *frame) *z.Object {
+// are left alone. It fails when an argument it needs fails, and when o is too large to walk:
+// a result may share sub-objects so much that, walked as a tree, it never ends.
+func (r *run) nested(o *z.Object, scope *frame) (*z.Object, result) {
 	if scope == nil {
-		return o
+		return o, result{}
 	}
-	return r.nestedIn(o, scope, nil)
+	w := binder{r: r, scope: scope, budget: r.o.maxNodes}
+	v := w.bind(o, nil)
+	if w.failed.failed() {
+		return nil, w.failed
+	}
+	if w.budget < 0 {
+		return nil, failure(z.ErrorString(z.CodeInEvaluation,
+			"The result is too large: more than "+strconv.Itoa(r.o.maxNodes)+" objects."))
+	}
+	return v, result{}
 }
 
-// nestedIn is nested inside function literals whose own argument names are in shadow: a
+// binder is one walk of nested.
+type binder struct {
+	r      *run
+	scope  *frame
+	budget int    // objects the walk may still visit
+	failed result // the first failure of an argument
+}
+
+// bind is nested inside function literals whose own argument names are in shadow: a
 // reference to one of those belongs to the literal, not to the enclosing scope.
-func (r *run) nestedIn(o *z.Object, scope *frame, shadow []string) *z.Object {
+func (w *binder) bind(o *z.Object, shadow []string) *z.Object {
+	if w.budget--; w.budget < 0 || w.failed.failed() {
+		return o
+	}
 	switch o.Kind() {
 	case z.KindList:
 		items := o.Items()
 		var out []*z.Object
 		for i, it := range items {
-			v := r.nestedIn(it, scope, shadow)
+			v := w.bind(it, shadow)
 			if v != it && out == nil {
 				out = make([]*z.Object, len(items))
 				copy(out, items)
@@ -346,7 +366,7 @@ func (r *run) nestedIn(o *z.Object, scope *frame, shadow []string) *z.Object {
 				out[i] = v
 			}
 		}
-		it := r.nestedIn(o.ItemType(), scope, shadow)
+		it := w.bind(o.ItemType(), shadow)
 		if out == nil && it == o.ItemType() {
 			return o
 		}
@@ -364,14 +384,16 @@ func (r *run) nestedIn(o *z.Object, scope *frame, shadow []string) *z.Object {
 			if contains(shadow, name) {
 				return o
 			}
-			b := scope.lookup(name)
+			b := w.scope.lookup(name)
 			if b == nil {
 				return o
 			}
-			if v, ok := r.lightValue(b); ok {
-				return v
+			v, res := w.r.lightValue(b)
+			if res.failed() {
+				w.failed = res
+				return o
 			}
-			return o
+			return v
 		}
 		if t.Is(z.Z8) {
 			for _, d := range listItems(o.Get("Z8K1")) {
@@ -383,7 +405,7 @@ func (r *run) nestedIn(o *z.Object, scope *frame, shadow []string) *z.Object {
 		var fields []z.Field
 		for i, k := range o.Keys() {
 			v := o.Get(k)
-			nv := r.nestedIn(v, scope, shadow)
+			nv := w.bind(v, shadow)
 			if nv != v && fields == nil {
 				fields = o.Fields()
 			}
@@ -620,7 +642,11 @@ func (r *run) runComposition(body *z.Object, callee *frame) result {
 	if res.failed() {
 		return res
 	}
-	return success(r.nested(v, callee))
+	v, res = r.nested(v, callee)
+	if res.failed() {
+		return res
+	}
+	return success(v)
 }
 
 // checkReturn applies upstream's validateReturnType to the result of an implementation.

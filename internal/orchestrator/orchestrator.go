@@ -69,6 +69,7 @@ type Orchestrator struct {
 	evaluator Evaluator
 	selector  Selector
 	maxDepth  int
+	maxNodes  int
 	timeout   time.Duration
 	hostname  string
 	logger    *slog.Logger
@@ -106,7 +107,7 @@ func WithDefinitions(d *Definitions) Option { return func(o *Orchestrator) { o.d
 // New returns an Orchestrator that fetches non-built-in objects from resolver (which may be
 // nil: then only built-ins are known).
 func New(resolver Resolver, opts ...Option) *Orchestrator {
-	o := &Orchestrator{resolver: resolver, selector: FirstSelector{}, maxDepth: 256, timeout: 15 * time.Second}
+	o := &Orchestrator{resolver: resolver, selector: FirstSelector{}, timeout: 15 * time.Second}
 	for _, opt := range opts {
 		opt(o)
 	}
@@ -121,6 +122,9 @@ func New(resolver Resolver, opts ...Option) *Orchestrator {
 	}
 	if o.maxDepth <= 0 {
 		o.maxDepth = 256
+	}
+	if o.maxNodes <= 0 {
+		o.maxNodes = defaultMaxResultNodes
 	}
 	return o
 }
@@ -167,7 +171,7 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) Outcome {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	res := newRun(ctx, o, req.Selector).orchestrate(req.Call, req.DoValidate)
+	res := o.limitResult(newRun(ctx, o, req.Selector).orchestrate(req.Call, req.DoValidate))
 	out := Outcome{Value: res.value, Error: res.err()}
 	for _, e := range res.meta {
 		if e.key != "errors" {
@@ -195,7 +199,7 @@ func (o *Orchestrator) Evaluate(ctx context.Context, req Request) *z.Object {
 		defer cancel()
 	}
 	r := newRun(ctx, o, req.Selector)
-	res := r.orchestrate(req.Call, req.DoValidate)
+	res := o.limitResult(r.orchestrate(req.Call, req.DoValidate))
 	end := time.Now()
 	meta := res.meta
 	meta = meta.set("orchestrationMemoryUsage", z.NewString(memoryUsage()))

@@ -35,6 +35,17 @@ func testWiki(t testing.TB) MapResolver {
 	add("Z10004", `{"Z1K1":"Z14","Z14K1":"Z10003","Z14K2":{"Z1K1":"Z18","Z18K1":"Z10003K1"}}`)
 	// Z10005 is a string constant with a user-defined reference in it.
 	add("Z10005", `"stored string"`)
+	// Z10010 pairs its argument with itself; Z10011 applies it once per item of a list, so
+	// its result shares sub-objects: 2^n objects written out, from n calls.
+	add("Z10010", `{"Z1K1":"Z8","Z8K1":["Z17",{"Z1K1":"Z17","Z17K1":"Z1","Z17K2":"Z10010K1","Z17K3":{"Z1K1":"Z12","Z12K1":["Z11"]}}],
+		"Z8K2":"Z1","Z8K3":["Z20"],"Z8K4":["Z14",{"Z1K1":"Z14","Z14K1":"Z10010",
+		"Z14K2":{"Z1K1":"Z10012","K1":{"Z1K1":"Z18","Z18K1":"Z10010K1"},"K2":{"Z1K1":"Z18","Z18K1":"Z10010K1"}}}],"Z8K5":"Z10010"}`)
+	add("Z10011", `{"Z1K1":"Z8","Z8K1":["Z17",{"Z1K1":"Z17","Z17K1":{"Z1K1":"Z7","Z7K1":"Z881","Z881K1":"Z1"},"Z17K2":"Z10011K1","Z17K3":{"Z1K1":"Z12","Z12K1":["Z11"]}}],
+		"Z8K2":"Z1","Z8K3":["Z20"],"Z8K4":["Z14",{"Z1K1":"Z14","Z14K1":"Z10011",
+		"Z14K2":{"Z1K1":"Z7","Z7K1":"Z802","Z802K1":{"Z1K1":"Z7","Z7K1":"Z813","Z813K1":{"Z1K1":"Z18","Z18K1":"Z10011K1"}},
+		"Z802K2":"a",
+		"Z802K3":{"Z1K1":"Z7","Z7K1":"Z10010","Z10010K1":{"Z1K1":"Z7","Z7K1":"Z10011","Z10011K1":{"Z1K1":"Z7","Z7K1":"Z812","Z812K1":{"Z1K1":"Z18","Z18K1":"Z10011K1"}}}}}}],
+		"Z8K5":"Z10011"}`)
 	return m
 }
 
@@ -145,6 +156,23 @@ func TestBadCalls(t *testing.T) {
 				t.Errorf("Evaluate(%s) = %s, error %s; want void and an error containing %q", tc.call, got, gotErr, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestResultTooLarge builds, in 60 calls, a value of 2^60 objects written out: the
+// orchestrator must answer an error, not try to write it.
+func TestResultTooLarge(t *testing.T) {
+	o := New(testWiki(t))
+	call := `{"Z1K1":"Z7","Z7K1":"Z10011","Z10011K1":["Z6"` + strings.Repeat(`,"x"`, 60) + `]}`
+	got, gotErr := evalJSON(t, o, call)
+	if got != `"Z24"` || !strings.Contains(gotErr, "too large") {
+		t.Errorf("Evaluate(%s) = %.200s, error %.300s; want void and a too large error", call, got, gotErr)
+	}
+	// Small enough, the same function works.
+	call = `{"Z1K1":"Z7","Z7K1":"Z10011","Z10011K1":["Z6","x","x"]}`
+	want := `{"Z1K1":"Z10012","K1":{"Z1K1":"Z10012","K1":"a","K2":"a"},"K2":{"Z1K1":"Z10012","K1":"a","K2":"a"}}`
+	if got, gotErr := evalJSON(t, o, call); got != want || gotErr != "" {
+		t.Errorf("Evaluate(%s) = %s, error %s; want %s", call, got, gotErr, want)
 	}
 }
 
