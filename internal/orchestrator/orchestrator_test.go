@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -261,4 +262,34 @@ func FuzzEvaluate(f *testing.F) {
 			t.Fatalf("Evaluate(%q) gave no valid envelope", data)
 		}
 	})
+}
+
+// TestConcurrentEvaluate shares one orchestrator between goroutines (run it with -race).
+func TestConcurrentEvaluate(t *testing.T) {
+	o := New(testWiki(t))
+	calls := []struct{ call, want string }{
+		{`{"Z1K1":"Z7","Z7K1":"Z813","Z813K1":["Z6","a"]}`, `{"Z1K1":"Z40","Z40K1":"Z42"}`},
+		{`{"Z1K1":"Z7","Z7K1":"Z812","Z812K1":["Z6","a","b"]}`, `["Z6","b"]`},
+		{`{"Z1K1":"Z7","Z7K1":"Z10011","Z10011K1":["Z6","x"]}`, `{"Z1K1":"Z10012","K1":"a","K2":"a"}`},
+	}
+	errs := make(chan string, 64)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				c := calls[(g+i)%len(calls)]
+				if got, gotErr := evalJSON(t, o, c.call); got != c.want || gotErr != "" {
+					errs <- "Evaluate(" + c.call + ") = " + got + " " + gotErr + ", want " + c.want
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
