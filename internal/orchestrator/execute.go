@@ -225,7 +225,7 @@ func (r *run) genericType(t *z.Object, scope *frame) (*z.Object, result) {
 	if cacheable {
 		r.types[key] = typ
 	}
-	if shared {
+	if shared && r.o.typeCount.Add(1) <= maxSharedTypes {
 		r.o.types.Store(key, typ)
 	}
 	return typ, result{}
@@ -711,6 +711,10 @@ func (r *run) runTypeValidator(v *z.Object) *z.Object {
 	}
 	return nil
 }
+
+// maxSharedTypes bounds the generic types an orchestrator keeps, against input that names
+// ever new ones (Z881(Z881(...))).
+const maxSharedTypes = 1024
 
 // builtinOnly reports whether every reference in the type call t names a built-in object, so
 // that its value cannot change with the store and may be shared between evaluations.

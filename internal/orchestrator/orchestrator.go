@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	z "github.com/zeval/zeval/internal/zobject"
@@ -75,7 +76,8 @@ type Orchestrator struct {
 	logger    *slog.Logger
 	// types caches the Z4s of generic types built from built-ins only (Z881(Z6)), which
 	// every evaluation would otherwise compute again. Keys are zobject.TypeKey strings.
-	types sync.Map
+	types     sync.Map
+	typeCount atomic.Int64
 }
 
 // Option configures an Orchestrator.
