@@ -52,6 +52,10 @@ func New(orch *orchestrator.Orchestrator, opts ...Option) *Server {
 		mux.HandleFunc("POST /{domain}/"+v+"/evaluate/{$}", s.evaluate)
 		mux.HandleFunc("POST /{domain}/"+v+"/evaluate", s.evaluate)
 	}
+	// As upstream, GET on the evaluate route answers 200: a liveness probe.
+	mux.HandleFunc("GET /{domain}/v1/evaluate/{$}", func(w http.ResponseWriter, r *http.Request) {
+		respondJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	mux.HandleFunc("GET /{domain}/v1/supported-programming-languages/{$}", s.languages)
 	mux.HandleFunc("GET /{domain}/v1/supported-programming-languages", s.languages)
 	if s.objects != nil {

@@ -191,6 +191,18 @@ func TestEvaluateBadInput(t *testing.T) {
 	}
 }
 
+func TestEvaluateGet(t *testing.T) {
+	srv := newTestServer(t)
+	resp, err := http.Get(srv.URL + "/wikifunctions.org/v1/evaluate/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /wikifunctions.org/v1/evaluate/ = %d, want 200", resp.StatusCode)
+	}
+}
+
 func TestSupportedLanguages(t *testing.T) {
 	srv := newTestServer(t)
 	resp, err := http.Get(srv.URL + "/1/v1/supported-programming-languages/")
