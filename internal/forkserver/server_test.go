@@ -1,0 +1,453 @@
+package forkserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zeval/zeval/internal/jupyter"
+)
+
+// python3Spec is Debian's ipykernel kernelspec. CI installs it; missing is a failure, not a skip.
+func python3Spec(t testing.TB) *jupyter.Spec {
+	t.Helper()
+	s, err := jupyter.FindSpec(jupyter.SearchPath(), "python3")
+	if err != nil {
+		t.Fatalf("kernel python3 is not installed (make setup installs it): %v", err)
+	}
+	return s
+}
+
+// newServer starts a fork server that is closed, with a check that it left nothing, at the end.
+func newServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := New(ctx, python3Spec(t), opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		pid := s.Pid()
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		assertGone(t, pid)
+		if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
+			t.Errorf("server directory %s left after Close", s.dir)
+		}
+	})
+	return s
+}
+
+func launch(t *testing.T, s *Server, opts ...jupyter.Option) *jupyter.Kernel {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	k, err := jupyter.Launch(ctx, python3Spec(t), append([]jupyter.Option{jupyter.WithStarter(s)}, opts...)...)
+	if err != nil {
+		t.Fatalf("Launch with the fork server: %v", err)
+	}
+	t.Cleanup(func() { shutdownAndCheck(t, k) })
+	return k
+}
+
+func shutdownAndCheck(t *testing.T, k *jupyter.Kernel) {
+	t.Helper()
+	pid := k.Pid()
+	if err := k.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	assertGone(t, pid)
+}
+
+// assertGone checks that neither the process nor its group is left, and it is no zombie.
+func assertGone(t testing.TB, pid int) {
+	t.Helper()
+	if pid == 0 {
+		return
+	}
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("process %d still exists (kill 0: %v)", pid, err)
+	}
+	if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("process group %d still has members (kill 0: %v)", pid, err)
+	}
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestCanUse(t *testing.T) {
+	sys := python3Spec(t)
+	mk := func(argv []string, env map[string]string) *jupyter.Spec {
+		return &jupyter.Spec{Name: "x", Dir: sys.Dir, Argv: argv, Env: env}
+	}
+	tests := []struct {
+		name string
+		spec *jupyter.Spec
+		ok   bool
+	}{
+		{"debian python3", sys, true},
+		{"-m ipykernel", mk([]string{"python3", "-m", "ipykernel", "-f", "{connection_file}"}, nil), true},
+		{"nil", nil, false},
+		{"xeus-python", mk([]string{"/usr/bin/xpython", "-f", "{connection_file}"}, nil), false},
+		{"other module", mk([]string{"python3", "-m", "other_kernel", "-f", "{connection_file}"}, nil), false},
+		{"not python", mk([]string{"/bin/sh", "-m", "ipykernel_launcher"}, nil), false},
+		{"PYTHONPATH env", mk([]string{"python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
+			map[string]string{"PYTHONPATH": "/x"}), false},
+		{"harmless env", mk([]string{"python3", "-m", "ipykernel_launcher", "-f", "{connection_file}"},
+			map[string]string{"MY_VAR": "1"}), true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CanUse(tc.spec)
+			if (err == nil) != tc.ok {
+				t.Fatalf("CanUse = %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, ErrNotIPykernel) {
+				t.Errorf("CanUse error %v does not wrap ErrNotIPykernel", err)
+			}
+		})
+	}
+}
+
+func TestExecute(t *testing.T) {
+	s := newServer(t)
+	k := launch(t, s)
+	if ki := k.Info(); ki.Implementation != "ipython" || ki.LanguageInfo.Name != "python" {
+		t.Errorf("kernel_info = %+v, want ipykernel", ki)
+	}
+	ctx := ctxT(t)
+	res, err := k.Execute(ctx, "import sys, os\nprint('out')\nprint('err', file=sys.stderr)\n6*7")
+	if err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	var stderr, result string
+	for _, o := range res.Outputs {
+		if o.Type == "stream" && o.Name == "stderr" {
+			stderr += o.Text
+		}
+		if o.Type == "execute_result" {
+			result = o.PlainText()
+		}
+	}
+	if res.Status != "ok" || res.Stdout() != "out\n" || stderr != "err\n" || result != "42" {
+		t.Errorf("Execute = %s, stdout %q, stderr %q, result %q; want ok, out, err, 42", res.Status, res.Stdout(), stderr, result)
+	}
+	// The kernel is a child of the fork server, in a session of its own.
+	res, err = k.Execute(ctx, "print(os.getpid(), os.getppid(), os.getpgid(0), os.getsid(0))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid, ppid, pgid, sid int
+	if _, err := fmtSscan(res.Stdout(), &pid, &ppid, &pgid, &sid); err != nil {
+		t.Fatalf("ids %q: %v", res.Stdout(), err)
+	}
+	if pid != k.Pid() || ppid != s.Pid() || pgid != pid || sid != pid {
+		t.Errorf("pid %d ppid %d pgid %d sid %d; want pid %d, ppid %d (server), own group and session", pid, ppid, pgid, sid, k.Pid(), s.Pid())
+	}
+	// State persists, and the environment is the one Launch gave.
+	if _, err := k.Execute(ctx, "x = 5"); err != nil {
+		t.Fatal(err)
+	}
+	res, err = k.Execute(ctx, "print(x + 1, os.environ.get('PYDEVD_DISABLE_FILE_VALIDATION'))")
+	if err != nil || res.Stdout() != "6 1\n" {
+		t.Errorf("state and env: %v, %q; want 6 1", err, res.Stdout())
+	}
+}
+
+func TestFreshStatePerKernel(t *testing.T) {
+	s := newServer(t)
+	k1 := launch(t, s)
+	ctx := ctxT(t)
+	if _, err := k1.Execute(ctx, "import random\nsecret = 1\nr1 = random.random()"); err != nil {
+		t.Fatal(err)
+	}
+	k2 := launch(t, s)
+	res, err := k2.Execute(ctx, "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Error == nil || res.Error.Name != "NameError" {
+		t.Errorf("a second kernel sees the first one's variable: %+v", res)
+	}
+	// Each child reseeds: two kernels do not draw the same random numbers.
+	a, _ := k1.Execute(ctx, "print(random.random())")
+	b, _ := k2.Execute(ctx, "import random\nprint(random.random())")
+	if a.Stdout() == b.Stdout() {
+		t.Errorf("two forked kernels drew the same random number %q", a.Stdout())
+	}
+}
+
+func TestExecuteErrorStdinComm(t *testing.T) {
+	s := newServer(t)
+	k := launch(t, s)
+	ctx := ctxT(t)
+	t.Run("error", func(t *testing.T) {
+		res, err := k.Execute(ctx, "def f():\n    raise ValueError('bad value')\nf()")
+		if err != nil {
+			t.Fatalf("Execute: %v", err)
+		}
+		if res.Error == nil || res.Error.Name != "ValueError" || !strings.Contains(res.Error.PlainTraceback(), "raise ValueError") {
+			t.Errorf("error = %+v, want ValueError with traceback", res.Error)
+		}
+	})
+	t.Run("stdin", func(t *testing.T) {
+		res, err := k.Execute(ctx, "a = input('first? ')\nprint(a + '!')",
+			jupyter.WithInput(func(prompt string, password bool) (string, error) { return "one", nil }))
+		if err != nil || res.Stdout() != "one!\n" {
+			t.Errorf("input: %v, %q; want one!", err, res.Stdout())
+		}
+	})
+	t.Run("comm", func(t *testing.T) {
+		setup := "from ipykernel.comm import Comm\n" +
+			"def _t(comm, m):\n    @comm.on_msg\n    def _e(msg):\n        comm.send({'echo': msg['content']['data']})\n" +
+			"get_ipython().kernel.comm_manager.register_target('zeval-echo', _t)"
+		if res, err := k.Execute(ctx, setup); err != nil || res.Status != "ok" {
+			t.Fatalf("comm setup: %v %+v", err, res)
+		}
+		c, err := k.OpenComm(ctx, "zeval-echo", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Send(map[string]int{"n": 7}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Recv(ctx)
+		var v map[string]map[string]int
+		if err != nil || json.Unmarshal(got, &v) != nil || v["echo"]["n"] != 7 {
+			t.Errorf("comm echo = %s, %v", got, err)
+		}
+	})
+}
+
+func TestInterrupt(t *testing.T) {
+	s := newServer(t)
+	k := launch(t, s)
+	ctx := ctxT(t)
+	started := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() {
+		<-started
+		errc <- k.Interrupt(ctx)
+	}()
+	var once sync.Once
+	res, err := k.Execute(ctx, "import time\nprint('sleeping', flush=True)\ntime.sleep(30)",
+		jupyter.OnOutput(func(jupyter.Output) { once.Do(func() { close(started) }) }))
+	if err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	if err := <-errc; err != nil {
+		t.Errorf("Interrupt: %v", err)
+	}
+	if res.Error == nil || res.Error.Name != "KeyboardInterrupt" {
+		t.Fatalf("interrupted execute = %+v, want KeyboardInterrupt", res)
+	}
+	res, err = k.Execute(ctx, "print('alive')")
+	if err != nil || res.Stdout() != "alive\n" {
+		t.Errorf("after interrupt: %v, %q", err, res.Stdout())
+	}
+}
+
+func TestKilledMidRequest(t *testing.T) {
+	s := newServer(t)
+	k := launch(t, s)
+	ctx := ctxT(t)
+	started := make(chan struct{})
+	go func() {
+		<-started
+		_ = syscall.Kill(k.Pid(), syscall.SIGKILL)
+	}()
+	var once sync.Once
+	_, err := k.Execute(ctx, "import time, sys\nprint('going down', file=sys.stderr, flush=True)\nsys.__stderr__.write('on-the-log\\n'); sys.__stderr__.flush()\ntime.sleep(30)",
+		jupyter.OnOutput(func(jupyter.Output) { once.Do(func() { close(started) }) }))
+	var de *jupyter.DiedError
+	if !errors.As(err, &de) {
+		t.Fatalf("Execute on a killed kernel = %v, want a DiedError", err)
+	}
+	if !strings.Contains(de.Reason, "signal: killed") {
+		t.Errorf("DiedError reason = %q, want the exit status (signal: killed)", de.Reason)
+	}
+	if !strings.Contains(de.Stderr, "on-the-log") {
+		t.Errorf("DiedError stderr = %q, want the kernel's log tail", de.Stderr)
+	}
+}
+
+func TestExitStatusAndRestart(t *testing.T) {
+	s := newServer(t)
+	k := launch(t, s)
+	ctx := ctxT(t)
+	old := k.Pid()
+	if _, err := k.Execute(ctx, "x = 1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	assertGone(t, old)
+	res, err := k.Execute(ctx, "x")
+	if err != nil || res.Error == nil || res.Error.Name != "NameError" {
+		t.Fatalf("x after restart = %+v, %v; want NameError", res, err)
+	}
+	// A kernel that exits by itself reports its code as exec'd kernels do.
+	_, err = k.Execute(ctx, "import os\nos._exit(3)")
+	var de *jupyter.DiedError
+	if !errors.As(err, &de) || !strings.Contains(de.Reason, "exit status 3") {
+		t.Errorf("os._exit(3) = %v, want a DiedError with exit status 3", err)
+	}
+}
+
+func TestBadStarts(t *testing.T) {
+	s := newServer(t)
+	ctx := ctxT(t)
+	dir := t.TempDir()
+	badConn := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(badConn, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		argv []string
+		dir  string
+		want string // in the error, or in the log of a kernel that exits
+	}{
+		{"not ipykernel", []string{s.Python(), "-m", "http.server"}, "", "not <python> -m ipykernel_launcher"},
+		{"other python", []string{"/usr/local/bin/python3.99", "-m", "ipykernel_launcher"}, "", "this fork server runs"},
+		{"too short", []string{s.Python()}, "", "not <python> -m ipykernel_launcher"},
+		{"missing dir", []string{s.Python(), "-m", "ipykernel_launcher", "-f", badConn}, "/nonexistent/dir", "No such file"},
+		{"bad connection file", []string{s.Python(), "-m", "ipykernel_launcher", "-f", badConn}, "", "exit"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := s.Start(ctx, tc.argv, os.Environ(), tc.dir)
+			if err != nil {
+				if !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("Start error %q does not contain %q", err, tc.want)
+				}
+				return
+			}
+			select { // a kernel that cannot read its connection file exits by itself
+			case <-p.Exited():
+			case <-ctx.Done():
+				p.Kill()
+				t.Fatalf("kernel with a bad connection file still runs")
+			}
+			if !strings.Contains(p.ExitStatus(), tc.want) || p.ExitStatus() == "exit status 0" {
+				t.Errorf("exit status %q, want a failure", p.ExitStatus())
+			}
+			if tail := p.StderrTail(20); tail == "" {
+				t.Errorf("no log tail for a failed kernel")
+			}
+			assertGone(t, p.Pid())
+		})
+	}
+	// The server still serves.
+	launch(t, s)
+}
+
+func TestServerDeathKillsChildrenAndRestarts(t *testing.T) {
+	s := newServer(t)
+	k1 := launch(t, s)
+	k2 := launch(t, s)
+	pids := []int{k1.Pid(), k2.Pid()}
+	old := s.Pid()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*jupyter.Kernel{k1, k2} {
+		select {
+		case <-k.Done():
+		case <-time.After(20 * time.Second):
+			t.Fatal("kernel of a dead fork server still alive")
+		}
+		var de *jupyter.DiedError
+		if !errors.As(k.Err(), &de) || !strings.Contains(de.Reason, "fork server died") {
+			t.Errorf("kernel Err = %v, want died with the fork server", k.Err())
+		}
+	}
+	for _, pid := range pids {
+		assertGone(t, pid)
+	}
+	assertGone(t, old)
+	// A new kernel comes from a new server.
+	k3 := launch(t, s)
+	if s.Pid() == old || s.Pid() == 0 {
+		t.Errorf("server pid %d after death, want a new server", s.Pid())
+	}
+	if s.Restarts() != 1 {
+		t.Errorf("Restarts = %d, want 1", s.Restarts())
+	}
+	if res, err := k3.Execute(ctxT(t), "print(1+1)"); err != nil || res.Stdout() != "2\n" {
+		t.Errorf("kernel of the restarted server: %v %q", err, res.Stdout())
+	}
+}
+
+func TestCloseKillsKernels(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := New(ctx, python3Spec(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := jupyter.Launch(ctx, python3Spec(t), jupyter.WithStarter(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := k.Pid()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	assertGone(t, pid)
+	if _, err := s.Start(ctx, k.Spec().Command("x"), nil, ""); !errors.Is(err, ErrClosed) {
+		t.Errorf("Start after Close = %v, want ErrClosed", err)
+	}
+	_ = k.Shutdown(ctx)
+}
+
+func TestConcurrentLaunches(t *testing.T) {
+	s := newServer(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	kernels := make(chan *jupyter.Kernel, 6)
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			k, err := jupyter.Launch(ctx, python3Spec(t), jupyter.WithStarter(s))
+			if err != nil {
+				errs <- err
+				return
+			}
+			kernels <- k
+			res, err := k.Execute(ctx, "print(2*21)")
+			if err == nil && res.Stdout() != "42\n" {
+				err = errors.New("wrong output " + res.Stdout())
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(kernels)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for k := range kernels {
+		shutdownAndCheck(t, k)
+	}
+}

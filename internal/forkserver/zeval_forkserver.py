@@ -1,0 +1,288 @@
+"""zeval's fork server: imports ipykernel once, then forks a fresh kernel per request.
+
+Run by the Go forkserver package as `python3 zeval_forkserver.py SANDBOX_PY`, with fd 3 the request
+pipe (Go → server) and fd 4 the event pipe (server → Go), one JSON object per line.
+
+Requests:  {"op": "spawn", "id": N, "argv": [...], "env": ["K=V", ...], "dir": "...", "log": "...",
+            "plan": {...} or null}
+Events:    {"ready": true, "pid": P}                  once, after the imports (P: the worker)
+           {"id": N, "pid": P}                        the child is running (its sandbox applied)
+           {"id": N, "error": "..."}                  the child could not be started
+           {"exit": P, "code": C} or {"exit": P, "signal": S}   a child ended and was reaped
+           {"worker_exit": P, ...code or signal}        the worker died; its kernels die with it
+
+Two processes: the keeper, which Go starts, makes itself a child subreaper and forks the worker,
+which does the imports and the forking. When a kernel's own children are orphaned, or when the
+worker dies and its kernels die with it (PDEATHSIG), they are reparented to the keeper, which
+reaps them and reports their exits: no zombie is left even where pid 1 does not reap orphans. The
+keeper exits once the worker is gone and it has no child left, which closes the event pipe.
+
+The server creates no threads and no ZeroMQ context before forking (both would be broken in the
+child). Each child: new session (so its pid is its process group), SIGKILL when the server dies,
+stdin from /dev/null, stdout and stderr to its log, the sandbox plan applied, then ipykernel's
+IPKernelApp with the request's argv. The server itself exits when its request pipe closes,
+killing its children's groups.
+"""
+import json
+import os
+import signal
+import sys
+import selectors
+
+REQ_FD, EV_FD = 3, 4
+
+# The heavy imports, once. Importing these starts no thread.
+import ipykernel.kernelapp  # noqa: E402
+import ipykernel.ipkernel  # noqa: E402,F401
+import ipykernel.zmqshell  # noqa: E402,F401
+import ipykernel.iostream  # noqa: E402,F401
+import ipykernel.heartbeat  # noqa: E402,F401
+import ipykernel.parentpoller  # noqa: E402,F401
+import jupyter_client.session  # noqa: E402,F401
+import IPython.core.interactiveshell  # noqa: E402,F401
+import IPython.core.completer  # noqa: E402,F401
+import tornado.ioloop  # noqa: E402,F401
+import zmq.eventloop.zmqstream  # noqa: E402,F401
+import asyncio  # noqa: E402,F401
+import ctypes  # noqa: E402
+import random  # noqa: E402
+
+try:
+    import ipykernel.debugger  # noqa: F401  (pulls debugpy in, the slowest import)
+except Exception:  # noqa: BLE001  debugpy is optional
+    pass
+
+_SERVER_PATH = list(sys.path)
+sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[1])))
+import zeval_sandbox  # noqa: E402
+
+sys.path[:] = [p for p in _SERVER_PATH if p != os.path.dirname(os.path.abspath(__file__))]
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _emit(obj):
+    data = (json.dumps(obj) + "\n").encode()
+    while data:
+        n = os.write(EV_FD, data)
+        data = data[n:]
+
+
+def _child(req, status_w, server_pid, wake_r, wake_w):
+    """Runs in the forked child; never returns."""
+    code = 1
+    try:
+        os.setsid()
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != server_pid:
+            os._exit(1)  # the server died between fork and prctl
+        signal.set_wakeup_fd(-1)
+        for s in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(s, signal.SIG_DFL)
+        for fd in (REQ_FD, EV_FD, wake_r, wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        log = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.close(log)
+        if req.get("dir"):
+            os.chdir(req["dir"])
+        env = {}
+        for kv in req.get("env") or []:
+            k, _, v = kv.partition("=")
+            env[k] = v
+        os.environ.clear()
+        os.environ.update(env)
+        random.seed()  # the server's state would be shared by every child otherwise
+        if req.get("plan"):
+            zeval_sandbox.apply(req["plan"])
+        os.write(status_w, b"ok")
+        os.close(status_w)
+        status_w = -1
+        argv = req["argv"]
+        # argv is [python, -m, ipykernel_launcher, args...]; the app parses sys.argv[1:].
+        sys.argv = [argv[0]] + list(argv[3:])
+        app = ipykernel.kernelapp.IPKernelApp.instance()
+        # Its default was read from the server's environment at import time.
+        app.parent_handle = int(env.get("JPY_PARENT_PID") or 0)
+        app.initialize()
+        app.start()
+        code = 0
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException as e:  # noqa: BLE001  report anything, in the log or to the server
+        msg = "%s: %s" % (type(e).__name__, e)
+        if status_w >= 0:
+            try:
+                os.write(status_w, ("error " + msg).encode())
+            except OSError:
+                pass
+        else:
+            import traceback
+            traceback.print_exc()
+        code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001
+            pass
+        os._exit(code)
+
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def _status(status):
+    if os.WIFSIGNALED(status):
+        return {"signal": os.WTERMSIG(status)}
+    return {"code": os.WEXITSTATUS(status)}
+
+
+def keeper():
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker = os.fork()
+    if worker == 0:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        return serve()
+    os.close(REQ_FD)
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return 0
+        ev = _status(status)
+        if pid == worker:
+            ev["worker_exit"] = pid
+        else:
+            ev["exit"] = pid
+        _emit(ev)
+
+
+def serve():
+    server_pid = os.getpid()
+    os.set_blocking(REQ_FD, False)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    children = set()
+    sel = selectors.DefaultSelector()
+    sel.register(REQ_FD, selectors.EVENT_READ, "req")
+    sel.register(wake_r, selectors.EVENT_READ, "wake")
+    _emit({"ready": True, "pid": server_pid})
+    buf = b""
+    closed = False
+
+    def reap():
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            children.discard(pid)
+            if os.WIFSIGNALED(status):
+                _emit({"exit": pid, "signal": os.WTERMSIG(status)})
+            else:
+                _emit({"exit": pid, "code": os.WEXITSTATUS(status)})
+
+    def spawn(req):
+        status_r, status_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError as e:
+            os.close(status_r)
+            os.close(status_w)
+            _emit({"id": req.get("id"), "error": "fork: %s" % e})
+            return
+        if pid == 0:
+            os.close(status_r)
+            _child(req, status_w, server_pid, wake_r, wake_w)
+        os.close(status_w)
+        children.add(pid)
+        msg = b""
+        while True:
+            try:
+                b = os.read(status_r, 4096)
+            except InterruptedError:
+                continue
+            if not b:
+                break
+            msg += b
+        os.close(status_r)
+        if msg == b"ok":
+            _emit({"id": req.get("id"), "pid": pid})
+            return
+        err = msg.decode(errors="replace")[len("error "):] if msg.startswith(b"error ") else \
+            "the child exited before it was set up"
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        _emit({"id": req.get("id"), "error": err, "pid": pid})
+
+    while not closed:
+        try:
+            events = sel.select()
+        except InterruptedError:
+            continue
+        for key, _ in events:
+            if key.data == "wake":
+                try:
+                    while os.read(wake_r, 512):
+                        pass
+                except (BlockingIOError, InterruptedError):
+                    pass
+                reap()
+                continue
+            try:
+                chunk = os.read(REQ_FD, 65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            if not chunk:
+                closed = True
+                break
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                try:
+                    req = json.loads(line)
+                except ValueError as e:
+                    _emit({"id": None, "error": "bad request: %s" % e})
+                    continue
+                if req.get("op") == "spawn":
+                    spawn(req)
+                else:
+                    _emit({"id": req.get("id"), "error": "unknown op %r" % req.get("op")})
+        reap()
+    for pid in list(children):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    while children:  # reap them all, so that none is left as a zombie
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        _emit({"exit": pid, "signal": os.WTERMSIG(status)} if os.WIFSIGNALED(status) else
+              {"exit": pid, "code": os.WEXITSTATUS(status)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(keeper())
