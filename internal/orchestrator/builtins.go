@@ -81,20 +81,19 @@ func isValidatorImpl(id string) bool {
 	return len(id) == 4 && id[0] == 'Z' && id[1] == '2' && id[2] >= '0' && id[2] <= '9' && id[3] >= '0' && id[3] <= '9'
 }
 
-// runBuiltin runs the built-in id. Every argument is evaluated first except the lazy ones of If.
-func (r *run) runBuiltin(id string, fn *z.Object, callee *frame) result {
+// runBuiltin runs the built-in id; its arguments (but the lazy ones) are evaluated already.
+func (r *run) runBuiltin(id string, callee *frame) result {
 	f := builtinByID(id)
 	if f == nil {
 		return failure(z.Error(z.CodeBuiltinMissing, z.NewString(id)))
 	}
-	if id != "Z902" {
-		for _, b := range callee.args {
-			if _, res := r.argValue(b); res.failed() {
-				return res
-			}
-		}
-	}
 	return f(r, callee.args)
+}
+
+// isLazy reports whether the built-in id takes the argument name unevaluated: the branches
+// of If, which evaluates only the one it selects.
+func isLazy(id, name string) bool {
+	return id == "Z902" && (name == "Z802K2" || name == "Z802K3")
 }
 
 // values returns the evaluated values of args (all evaluated by runBuiltin already).

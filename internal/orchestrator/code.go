@@ -14,7 +14,7 @@ var errNoEvaluator = errors.New("no evaluator")
 // runCode runs a code implementation (Z14K3) through the evaluator. The returned error is a
 // platform failure (no evaluator for the language, the evaluator failed): the caller may try
 // the next implementation. A failure of the user's code is a failed result instead.
-func (r *run) runCode(call, fn, impl *z.Object, callee *frame) (result, error) {
+func (r *run) runCode(fn, impl *z.Object, callee *frame) (result, error) {
 	code := impl.Get("Z14K3")
 	lang, res := r.resolve(code.Get("Z16K1"), callee)
 	if res.failed() {

@@ -588,20 +588,37 @@ func (r *run) execute(call *z.Object, scope *frame) result {
 			continue
 		}
 		impl := impls[i]
-		var platformErr error
 		switch {
 		case impl.Has("Z14K4"):
 			kind, id = kindBuiltIn, text(impl.Get("Z14K4"))
-			out = r.runBuiltin(id, fn, callee)
 		case impl.Has("Z14K2"):
 			kind, id = kindComposition, ids[i]
-			out = r.runComposition(impl.Get("Z14K2"), callee)
 		case impl.Has("Z14K3"):
 			kind, id = kindEvaluated, ids[i]
-			out, platformErr = r.runCode(call, fn, impl, callee)
 		default:
-			kind, id = "", ids[i]
-			out = failure(z.ErrorString(z.CodeInEvaluation, "Implementation did not specify Z14K[234]"))
+			return failure(z.ErrorString(z.CodeInEvaluation, "Implementation did not specify Z14K[234]"))
+		}
+		// Built-ins and code get their arguments evaluated first (compositions evaluate
+		// theirs when they use them). As upstream, a failure here is reported before the
+		// implementation is named in the metadata.
+		if kind != kindComposition {
+			for _, b := range callee.args {
+				if kind == kindBuiltIn && isLazy(id, b.name) {
+					continue
+				}
+				if _, res := r.argValue(b); res.failed() {
+					return result{meta: metadata{{"errors", res.err()}}}
+				}
+			}
+		}
+		var platformErr error
+		switch kind {
+		case kindBuiltIn:
+			out = r.runBuiltin(id, callee)
+		case kindComposition:
+			out = r.runComposition(impl.Get("Z14K2"), callee)
+		case kindEvaluated:
+			out, platformErr = r.runCode(fn, impl, callee)
 		}
 		if platformErr == nil {
 			break
@@ -614,8 +631,12 @@ func (r *run) execute(call *z.Object, scope *frame) result {
 	}
 	if r.depth == 1 && !out.failed() {
 		// As upstream, only the result of the top-level call is checked against its type;
-		// inner results are checked as arguments when they are used.
-		out = r.checkReturn(out, fn)
+		// inner results are checked as arguments when they are used. A mismatch replaces
+		// the whole envelope, metadata included.
+		var mismatch bool
+		if out, mismatch = r.checkReturn(out, fn); mismatch {
+			return out
+		}
 	}
 	if id != "" {
 		out.meta = out.meta.set("implementationId", z.NewString(id))
@@ -649,25 +670,26 @@ func (r *run) runComposition(body *z.Object, callee *frame) result {
 	return success(v)
 }
 
-// checkReturn applies upstream's validateReturnType to the result of an implementation.
-func (r *run) checkReturn(res result, fn *z.Object) result {
-	hasValue := res.value != nil && !z.IsVoid(res.value)
-	switch {
-	case !hasValue:
-		return failure(z.ErrorString(z.CodeNotWellformed, "Function evaluation returned an empty object."))
+// checkReturn applies upstream's validateReturnType to the result of the top-level call. It
+// reports whether the value does not fit the declared return type, in which case the result
+// is a new envelope holding only the error.
+func (r *run) checkReturn(res result, fn *z.Object) (result, bool) {
+	if res.value == nil || z.IsVoid(res.value) {
+		res.value = nil
+		res.meta = res.meta.set("errors", z.ErrorString(z.CodeNotWellformed, "Function evaluation returned an empty object."))
+		return res, false
 	}
 	if r.noValidate > 0 {
-		return res
+		return res, false
 	}
 	e := checkType(res.value, fn.Get("Z8K2"))
 	if e == nil {
 		e = r.runTypeValidator(res.value)
 	}
 	if e != nil {
-		out := failure(z.Error(z.CodeReturnType, fn.Get("Z8K2"), typeForError(res.value), res.value, e))
-		return out
+		return failure(z.Error(z.CodeReturnType, fn.Get("Z8K2"), typeForError(res.value), res.value, e)), true
 	}
-	return res
+	return res, false
 }
 
 // runTypeValidator runs the validator (Z4K3) of the type of v when it is a user-written
