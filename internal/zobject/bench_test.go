@@ -128,3 +128,35 @@ func BenchmarkAccess(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDecodeCall is the orchestrator's first step on a request: Decode (parse after the
+// mixed well-formedness check) of a small function call, against encoding/json into
+// interface{} as the baseline.
+func BenchmarkDecodeCall(b *testing.B) {
+	call := []byte(`{"Z1K1":"Z7","Z7K1":"Z802","Z802K1":{"Z1K1":"Z7","Z7K1":"Z844","Z844K1":{"Z1K1":"Z40","Z40K1":"Z41"},"Z844K2":{"Z1K1":"Z40","Z40K1":"Z42"}},"Z802K2":["Z6","yes","indeed"],"Z802K3":"no"}`)
+	b.Run("baseline-encoding-json-any", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var v any
+			if err := json.Unmarshal(call, &v); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, e := Decode(call); e != nil {
+				b.Fatal(e)
+			}
+		}
+	})
+	b.Run("Parse", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Parse(call); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
