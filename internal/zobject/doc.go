@@ -33,8 +33,14 @@
 // Parse accepts canonical, normal and mixed JSON; it fails (errors wrapping ErrSyntax or
 // ErrNotZObject) only when the text is not JSON or holds numbers, Booleans or null.
 // ErrorObject turns those errors into Z5s. o.CanonicalJSON() and o.NormalJSON() write
-// the two forms; MarshalJSON is canonical. Canonical → Parse → NormalJSON is exactly
-// upstream's normalize, and the reverse is upstream's canonicalize.
+// the two forms; MarshalJSON is canonical. For well-formed objects, Parse → NormalJSON is
+// upstream's normalize and Parse → CanonicalJSON its canonicalize. The normal form repeats a
+// list's type in every cell, so it can be exponentially longer than the canonical one when
+// lists are used as item types; NormalSize measures it first and Normalize refuses results
+// over MaxNormalSize.
+//
+// Limits: nesting up to MaxDepth; every operation takes time linear in the input (long
+// normal-form lists are walked iteratively; validation checks each node once).
 //
 // # Helpers for evaluation
 //
@@ -60,6 +66,6 @@
 // # Errors
 //
 // Error(errorType, args...) builds a Z5 the way upstream's makeErrorInNormalForm does;
-// the Err* constants name the standard error types (CodeNotWellformed = "Z502", ...).
+// the Code* constants name the standard error types (CodeNotWellformed = "Z502", ...).
 // ErrorType, ErrorArg and ErrorCodes read them back.
 package zobject
