@@ -148,6 +148,8 @@ func (s *Server) Pid() int {
 	if s.cur == nil || s.cur.isDead() {
 		return 0
 	}
+	s.cur.mu.Lock()
+	defer s.cur.mu.Unlock()
 	return s.cur.pid
 }
 
@@ -209,7 +211,7 @@ func (s *Server) died(inst *instance) {
 	if s.closed || s.cur != inst {
 		return
 	}
-	s.cfg.log.Warn("fork server died; restarting", "pid", inst.pid, "reason", inst.deadErr,
+	s.cfg.log.Warn("fork server died; restarting", "reason", inst.deadErr,
 		"stderr", inst.stderr.LastLines(10))
 	s.wg.Add(1)
 	go func() { // restart in the background so that the next start is fast again
@@ -257,12 +259,12 @@ type spawnRequest struct {
 type event struct {
 	Ready      bool    `json:"ready"`
 	WorkerExit int     `json:"worker_exit"`
-	ID     *uint64 `json:"id"`
-	Pid    int     `json:"pid"`
-	Error  string  `json:"error"`
-	Exit   int     `json:"exit"`
-	Code   *int    `json:"code"`
-	Signal *int    `json:"signal"`
+	ID         *uint64 `json:"id"`
+	Pid        int     `json:"pid"`
+	Error      string  `json:"error"`
+	Exit       int     `json:"exit"`
+	Code       *int    `json:"code"`
+	Signal     *int    `json:"signal"`
 }
 
 type spawnReply struct {
@@ -363,7 +365,9 @@ func (inst *instance) read(r *os.File, ready chan<- error) {
 		switch {
 		case ev.Ready:
 			gotReady = true
+			inst.mu.Lock()
 			inst.pid = ev.Pid
+			inst.mu.Unlock()
 			ready <- nil
 		case ev.WorkerExit != 0:
 			inst.workerDied(fmt.Sprintf("worker %d: %s", ev.WorkerExit, formatStatus(ev)))
@@ -498,8 +502,11 @@ func (inst *instance) stop() {
 		return
 	case <-t.C:
 	}
-	if inst.pid != 0 {
-		_ = syscall.Kill(inst.pid, syscall.SIGKILL)
+	inst.mu.Lock()
+	pid := inst.pid
+	inst.mu.Unlock()
+	if pid != 0 {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	t.Reset(10 * time.Second)
 	select {

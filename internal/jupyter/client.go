@@ -24,6 +24,7 @@ type config struct {
 	runtimeDir   string
 	commTargets  map[string]CommHandler
 	starter      Starter
+	ipc          bool
 }
 
 func defaults() config {
@@ -60,6 +61,12 @@ func WithDir(dir string) Option { return func(c *config) { c.dir = dir } }
 // WithRuntimeDir sets where connection files are written (default: the OS temp dir).
 func WithRuntimeDir(dir string) Option { return func(c *config) { c.runtimeDir = dir } }
 
+// WithIPC makes Launch use the "ipc" transport (ZeroMQ over Unix sockets) instead of TCP
+// loopback: each kernel gets a private directory (mode 0700, under the runtime dir) holding its
+// connection file and its sockets, removed at Shutdown. A kernel in a network namespace of its
+// own (a sandbox) can only be reached this way; Kernel.Dir names the directory to bind into it.
+func WithIPC() Option { return func(c *config) { c.ipc = true } }
+
 // WithStarter sets how kernel processes are started (default ExecStarter).
 func WithStarter(s Starter) Option { return func(c *config) { c.starter = s } }
 
@@ -89,6 +96,7 @@ type Kernel struct {
 	cfg      config
 	info     *ConnectionInfo
 	connFile string // written by us, removed at shutdown
+	ipcDir   string // WithIPC: the kernel's private directory, removed at shutdown
 
 	mu     sync.Mutex // guards proc, c, closed, kinfo
 	proc   Process
@@ -105,17 +113,33 @@ func Launch(ctx context.Context, spec *Spec, opts ...Option) (*Kernel, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	info, err := NewConnectionInfo(spec.Name)
-	if err != nil {
+	var (
+		info     *ConnectionInfo
+		err      error
+		writeDir = cfg.runtimeDir
+		ipcDir   string
+	)
+	if cfg.ipc {
+		if ipcDir, err = os.MkdirTemp(cfg.runtimeDir, "kernel-*"); err != nil {
+			return nil, fmt.Errorf("jupyter: kernel directory: %w", err)
+		}
+		info, writeDir = NewIPCConnectionInfo(spec.Name, ipcDir), ipcDir
+	} else if info, err = NewConnectionInfo(spec.Name); err != nil {
 		return nil, err
 	}
-	file, err := info.WriteFile(cfg.runtimeDir)
+	file, err := info.WriteFile(writeDir)
 	if err != nil {
+		if ipcDir != "" {
+			os.RemoveAll(ipcDir)
+		}
 		return nil, err
 	}
-	k := &Kernel{name: spec.Name, spec: spec, cfg: cfg, info: info, connFile: file}
+	k := &Kernel{name: spec.Name, spec: spec, cfg: cfg, info: info, connFile: file, ipcDir: ipcDir}
 	if err := k.start(ctx); err != nil {
 		os.Remove(file)
+		if ipcDir != "" {
+			os.RemoveAll(ipcDir)
+		}
 		return nil, err
 	}
 	return k, nil
@@ -321,6 +345,10 @@ func (k *Kernel) Info() KernelInfo {
 // Connection returns the connection information (ports and key) of the kernel.
 func (k *Kernel) Connection() ConnectionInfo { return *k.info }
 
+// Dir is the kernel's private directory (connection file and sockets) when launched WithIPC,
+// else "".
+func (k *Kernel) Dir() string { return k.ipcDir }
+
 // ConnectionFile is the path of the connection file zeval wrote ("" for a connected kernel).
 func (k *Kernel) ConnectionFile() string { return k.connFile }
 
@@ -418,6 +446,9 @@ func (k *Kernel) Shutdown(ctx context.Context) error {
 	k.c.close(ErrClosed)
 	if k.connFile != "" {
 		os.Remove(k.connFile)
+	}
+	if k.ipcDir != "" {
+		os.RemoveAll(k.ipcDir)
 	}
 	return nil
 }

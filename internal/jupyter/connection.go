@@ -55,6 +55,18 @@ func NewConnectionInfo(kernelName string) (*ConnectionInfo, error) {
 	}, nil
 }
 
+// NewIPCConnectionInfo describes a kernel reached over ZeroMQ ipc sockets dir/ipc-1 … dir/ipc-5
+// (for the ipc transport, "ip" is a path prefix and the "ports" are suffixes), with a random key.
+func NewIPCConnectionInfo(kernelName, dir string) *ConnectionInfo {
+	var key [32]byte
+	_, _ = rand.Read(key[:])
+	return &ConnectionInfo{
+		ShellPort: 1, IOPubPort: 2, StdinPort: 3, ControlPort: 4, HBPort: 5,
+		IP: filepath.Join(dir, "ipc"), Key: hex.EncodeToString(key[:]), Transport: "ipc",
+		SignatureScheme: "hmac-sha256", KernelName: kernelName,
+	}
+}
+
 // ReadConnectionFile loads and checks a connection file.
 func ReadConnectionFile(path string) (*ConnectionInfo, error) {
 	b, err := os.ReadFile(path)

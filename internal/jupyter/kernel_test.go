@@ -472,3 +472,34 @@ func jsonEqual(got json.RawMessage, want string) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// Kernels reached over ipc sockets in a private directory (for sandboxes without a network).
+func TestIPCTransport(t *testing.T) {
+	for _, name := range realKernels {
+		t.Run(name, func(t *testing.T) {
+			k := launch(t, name, WithIPC())
+			if k.Connection().Transport != "ipc" || k.Dir() == "" {
+				t.Fatalf("connection %+v, dir %q; want ipc in a private directory", k.Connection(), k.Dir())
+			}
+			if fi, err := os.Stat(k.Dir()); err != nil || fi.Mode().Perm() != 0o700 {
+				t.Fatalf("kernel dir %s: %v, mode %v; want 0700", k.Dir(), err, fi)
+			}
+			if filepath.Dir(k.ConnectionFile()) != k.Dir() {
+				t.Errorf("connection file %s is not in the kernel dir %s", k.ConnectionFile(), k.Dir())
+			}
+			res, err := k.Execute(ctxT(t), "print(1+1)")
+			if err != nil || res.Stdout() != "2\n" {
+				t.Fatalf("Execute over ipc: %v, %q", err, res.Stdout())
+			}
+			socks, _ := filepath.Glob(filepath.Join(k.Dir(), "ipc-*"))
+			if len(socks) != 5 {
+				t.Errorf("sockets in kernel dir = %v, want 5", socks)
+			}
+			dir := k.Dir()
+			shutdownAndCheck(t, k)
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("kernel dir %s left after Shutdown", dir)
+			}
+		})
+	}
+}
