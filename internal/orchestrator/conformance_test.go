@@ -75,7 +75,9 @@ func (e *wikiError) Unwrap() error {
 
 func (w *fakeWiki) Resolve(_ context.Context, zid string) (*z.Object, error) {
 	if w.fetchErrs[zid] {
-		return nil, &wikiError{msg: "FetchError: invalid response from the wiki for " + zid + ": {\"problem\":\"bad\"}"}
+		// The reply {"problem":"bad"} has no entry for zid; upstream's dereference reads
+		// the entry's wikilambda_fetch and fails the way JavaScript does.
+		return nil, &wikiError{msg: "TypeError: Cannot read properties of undefined (reading 'wikilambda_fetch')"}
 	}
 	if o, ok := w.objects[zid]; ok {
 		return o, nil
