@@ -83,3 +83,55 @@ func TestCorpusCanonicalRoundTrip(t *testing.T) {
 	}
 	t.Logf("%d canonical objects round-trip", checked)
 }
+
+// TestCorpusNormalRoundTrip parses the normal-form function calls the evaluator corpus sends
+// (request_z7.zobject) and the results it expects, and checks that NormalJSON writes the
+// strictly normal ones back unchanged and is a fixed point for all of them.
+func TestCorpusNormalRoundTrip(t *testing.T) {
+	path := filepath.Join(schemataDir, "..", "evaluator", "public_cases.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("conformance data missing: %v", err)
+	}
+	var file struct {
+		Cases []struct {
+			ID       string `json:"id"`
+			RequestZ struct {
+				ZObject json.RawMessage `json:"zobject"`
+			} `json:"request_z7"`
+			Expected struct {
+				Kind string          `json:"kind"`
+				Z22  json.RawMessage `json:"z22"`
+			} `json:"expected"`
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, c := range file.Cases {
+		t.Run(c.ID, func(t *testing.T) {
+			for _, raw := range []json.RawMessage{c.RequestZ.ZObject, c.Expected.Z22} {
+				if len(raw) == 0 || string(raw) == "null" {
+					continue
+				}
+				checked++
+				o, err := Parse(raw)
+				if err != nil {
+					t.Fatalf("Parse(%s) = %v", raw, err)
+				}
+				normal := o.NormalJSON()
+				// Some corpus objects are deliberately malformed, and some mix in canonical
+				// bits ("Z1K1":"Z12"); the strictly normal ones must come back unchanged.
+				if Validate(raw, Normal, Z1) == nil && !jsonEqual(normal, raw) {
+					t.Errorf("NormalJSON(Parse(x)) = %s, want %s", normal, raw)
+				}
+				again, err := Parse(normal)
+				if err != nil || !Equal(again, o) || !jsonEqual(again.NormalJSON(), normal) {
+					t.Errorf("NormalJSON is not a fixed point for %s: %s", raw, normal)
+				}
+			}
+		})
+	}
+	t.Logf("%d normal objects round-trip", checked)
+}
