@@ -4,6 +4,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -557,5 +558,37 @@ func TestNormalFormBlowUp(t *testing.T) {
 	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
 	if r := Normalize([]byte(deep)); !r.OK() {
 		t.Errorf("Normalize(deeply nested empty lists) = %s", r.Error)
+	}
+}
+
+// TestConcurrentReads shares one parsed object between goroutines that read and write it
+// out at the same time; run with -race it shows Objects need no locking.
+func TestConcurrentReads(t *testing.T) {
+	o := MustParse(`{"Z1K1":"Z7","Z7K1":"Z801","Z801K1":["Z6","a","b"],"Z801K2":{"Z1K1":"Z40","Z40K1":"Z41"}}`)
+	want := string(o.CanonicalJSON())
+	errs := make(chan string, 8)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200; i++ {
+				if got := string(o.CanonicalJSON()); got != want {
+					errs <- "CanonicalJSON = " + got
+					return
+				}
+				if o.Get("Z801K1").Get("K2").Get("K1").StringValue() != "b" || !Equal(o, o.With("Z7K1", NewRef("Z801"))) {
+					errs <- "reads disagree"
+					return
+				}
+				_ = o.NormalJSON()
+				_ = ValidateObject(o, Z7)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
