@@ -333,6 +333,8 @@ func (h *objectsHandler) storeError(w http.ResponseWriter, r *http.Request, zid 
 		objError(w, http.StatusBadRequest, err.Error(), z.ErrorString(z.CodeSyntax, objReason(err), objTruncate(string(body), 1024)))
 	case errors.As(err, &ie):
 		objErrorRaw(w, http.StatusUnprocessableEntity, err.Error(), objInvalidZ5(ie))
+	case errors.Is(err, store.ErrTooLarge):
+		objError(w, http.StatusRequestEntityTooLarge, err.Error(), z.ErrorString(z.CodeUnknown, objReason(err)))
 	case errors.Is(err, store.ErrConflict):
 		objError(w, http.StatusPreconditionFailed, err.Error(), z.ErrorString(z.CodeUnknown, err.Error()))
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):

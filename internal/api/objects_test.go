@@ -255,6 +255,22 @@ func TestObjectsErrors(t *testing.T) {
 	}
 }
 
+func TestObjectsStoreLimit(t *testing.T) {
+	s, err := store.Open(context.Background(), store.Memory, store.WithMaxObjectBytes(300))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := NewObjectsHandler(s) // the handler's own limit is higher than the store's
+	w := do(t, h, objRequest{"PUT", "/v1/objects/Z10001", objZ2("Z10001", `"`+strings.Repeat("x", 400)+`"`, "x"), nil})
+	if w.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("PUT over the store's limit = %d %s, want 413", w.Code, w.Body)
+	}
+	if msg, z5 := errorBody(t, w); z5 != "Z500" || !strings.Contains(msg, "more than the limit of 300") {
+		t.Errorf("PUT over the store's limit = %q with a %s", msg, z5)
+	}
+}
+
 func TestObjectsValidatorZ5IsPassedOn(t *testing.T) {
 	_, h := newObjectsServer(t)
 	body := `{"Z1K1":"Z2","Z2K1":"Z10001","Z2K2":{"Z1K1":"Z40","Z40K1":"Z99"}}`

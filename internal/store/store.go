@@ -298,6 +298,9 @@ var (
 	ErrConflict = errors.New("store: edit conflict")
 	// ErrBadEdit is returned (wrapped) when an Edit's author or comment is unusable.
 	ErrBadEdit = errors.New("store: bad edit")
+	// ErrTooLarge is returned (wrapped) when an object's JSON is over the size limit
+	// (WithMaxObjectBytes).
+	ErrTooLarge = errors.New("store: object too large")
 )
 
 func (e Edit) check() error {
@@ -372,7 +375,7 @@ func (s *Store) Put(ctx context.Context, zid string, z2 []byte, e Edit) (PutResu
 // does before it touches the database.
 func (s *Store) prepare(ctx context.Context, zid string, z2 []byte) (*Envelope, error) {
 	if len(z2) > s.maxBytes {
-		return nil, &InvalidError{ZID: zid, Reason: fmt.Sprintf("the object is %d bytes, more than the limit of %d", len(z2), s.maxBytes)}
+		return nil, fmt.Errorf("%w: %d bytes, more than the limit of %d", ErrTooLarge, len(z2), s.maxBytes)
 	}
 	if c, ok := s.validator.(Canonicalizer); ok {
 		canon, err := c.Canonicalize(ctx, z2)

@@ -266,7 +266,7 @@ func TestRejectedWritesChangeNothing(t *testing.T) {
 			{name: "not JSON", zid: "Z801", body: []byte(`{"Z1K1":`), edit: Edit{Author: "a"}, is: ErrMalformed, want: "unexpected end"},
 			{name: "bad envelope", zid: "Z801", body: []byte(`{"Z1K1":"Z2","Z2K1":"Z801"}`), edit: Edit{Author: "a"}, is: ErrInvalid, want: "needs a value"},
 			{name: "wrong ZID", zid: "Z802", body: good, edit: Edit{Author: "a"}, is: ErrInvalid, want: "being stored as Z802"},
-			{name: "too large", zid: "Z801", body: z2("Z801", `"`+strings.Repeat("x", 400)+`"`), edit: Edit{Author: "a"}, is: ErrInvalid, want: "more than the limit of 400"},
+			{name: "too large", zid: "Z801", body: z2("Z801", `"`+strings.Repeat("x", 400)+`"`), edit: Edit{Author: "a"}, is: ErrTooLarge, want: "more than the limit of 400"},
 			{name: "no author", zid: "Z801", body: z2("Z801", `"new"`), edit: Edit{Author: " "}, is: ErrBadEdit, want: "needs an author"},
 			{name: "author with newline", zid: "Z801", body: z2("Z801", `"new"`), edit: Edit{Author: "a\nb"}, is: ErrBadEdit, want: "one line"},
 			{name: "comment too long", zid: "Z801", body: z2("Z801", `"new"`), edit: Edit{Author: "a", Comment: strings.Repeat("c", maxCommentBytes+1)}, is: ErrBadEdit, want: "comment"},
