@@ -91,8 +91,9 @@ const Memory = ":memory:"
 // A Store is safe for concurrent use: reads run in parallel on their own connections (WAL
 // mode: a read never waits for a write and sees a committed state), writes are serialized on
 // one connection, and each write is one transaction. Other processes may open the same file;
-// their writes wait for each other up to the busy timeout. The zero Store is not usable: call
-// Open.
+// their writes wait for each other up to the busy timeout. A write survives a crash of the
+// process once Put returns; a power loss may lose the last writes (synchronous=NORMAL in WAL
+// mode) but does not corrupt the file. The zero Store is not usable: call Open.
 type Store struct {
 	path      string
 	read      *sql.DB
