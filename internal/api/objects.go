@@ -64,7 +64,7 @@ type objectsHandler struct {
 
 // NewObjectsHandler returns the handler of the object store API on s (see above). Mount it
 // at /v1/objects and /v1/objects/: it matches full paths itself. It is safe for concurrent
-// use.
+// use. With a nil store every request gets a 503.
 func NewObjectsHandler(s *store.Store, opts ...ObjectsOption) http.Handler {
 	h := &objectsHandler{store: s, maxBody: store.DefaultMaxObjectBytes, defaultAuthor: "anonymous"}
 	for _, o := range opts {
@@ -77,6 +77,14 @@ func NewObjectsHandler(s *store.Store, opts ...ObjectsOption) http.Handler {
 		h.maxBody = store.DefaultMaxObjectBytes
 	}
 	mux := http.NewServeMux()
+	if s == nil {
+		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+			objError(w, http.StatusServiceUnavailable, "no object store is configured",
+				z.ErrorString(z.CodeUnknown, "no object store is configured"))
+		})
+		h.mux = mux
+		return h
+	}
 	mux.HandleFunc("PUT /v1/objects/{zid}", h.put)
 	mux.HandleFunc("GET /v1/objects/{zid}", h.get)
 	mux.HandleFunc("GET /v1/objects/{zid}/revisions", h.revisions)

@@ -255,6 +255,17 @@ func TestObjectsErrors(t *testing.T) {
 	}
 }
 
+func TestObjectsNoStore(t *testing.T) {
+	h := NewObjectsHandler(nil)
+	for _, req := range []objRequest{{"GET", "/v1/objects/Z1", "", nil}, {"PUT", "/v1/objects/Z1", "{}", nil}, {"GET", "/v1/objects", "", nil}} {
+		w := do(t, h, req)
+		if w.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s %s without a store = %d, want 503", req.method, req.target, w.Code)
+		}
+		errorBody(t, w)
+	}
+}
+
 func TestObjectsStoreLimit(t *testing.T) {
 	s, err := store.Open(context.Background(), store.Memory, store.WithMaxObjectBytes(300))
 	if err != nil {
