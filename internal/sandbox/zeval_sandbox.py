@@ -180,6 +180,7 @@ _RET_ERRNO = 0x00050000
 _RET_KILL = 0x80000000
 _EPERM = 1
 _AF_UNIX = 1
+_AF_NETLINK = 16  # libzmq lists interfaces (getifaddrs); in a network namespace it sees only lo
 
 
 def _seccomp():
@@ -200,10 +201,11 @@ def _seccomp():
     if a["x32_bit"]:
         ins(_BPF_JGE_K, 0, 1, a["x32_bit"])
         ins(_BPF_RET_K, 0, 0, _RET_ERRNO | _EPERM)
-    # socket(): only AF_UNIX.
-    ins(_BPF_JEQ_K, 0, 4, a["socket"])
+    # socket(): only AF_UNIX and AF_NETLINK.
+    ins(_BPF_JEQ_K, 0, 5, a["socket"])
     ins(_BPF_LD_W_ABS, 0, 0, 16)  # args[0], low 32 bits (little endian)
-    ins(_BPF_JEQ_K, 0, 1, _AF_UNIX)
+    ins(_BPF_JEQ_K, 1, 0, _AF_UNIX)
+    ins(_BPF_JEQ_K, 0, 1, _AF_NETLINK)
     ins(_BPF_RET_K, 0, 0, _RET_ALLOW)
     ins(_BPF_RET_K, 0, 0, _RET_ERRNO | _EPERM)
     n = len(deny)
