@@ -16,10 +16,10 @@ import (
 // Capabilities is what the host offers to confine a process. The zero value offers nothing.
 type Capabilities struct {
 	Root       bool
-	UserNS     bool   // an unprivileged process can create a user namespace
-	NetNS      bool   // a network namespace can be created (as root, or inside a user namespace)
-	LandlockV  int    // landlock ABI version, 0 when unavailable
-	Seccomp    bool   // seccomp filters can be installed and the applier knows this architecture
+	UserNS     bool              // an unprivileged process can create a user namespace
+	NetNS      bool              // a network namespace can be created (as root, or inside a user namespace)
+	LandlockV  int               // landlock ABI version, 0 when unavailable
+	Seccomp    bool              // seccomp filters can be installed and the applier knows this architecture
 	CgroupV1   map[string]string // controller (memory, pids, cpu) → writable hierarchy root
 	CgroupV2   string            // a writable, delegated cgroup v2 directory, or ""
 	Bubblewrap string            // path of bwrap, or ""
