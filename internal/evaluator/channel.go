@@ -1,0 +1,340 @@
+package evaluator
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Frames on the fast call channel: a 4-byte big-endian length, then JSON. A payload larger than
+// shmThreshold travels in a file in the shared-memory directory instead, announced by a small
+// frame {"shm": path, "size": n}; the reader unlinks the file.
+const (
+	shmThreshold = 64 << 10
+	maxFrame     = 256 << 20
+)
+
+// frame is one message on the channel, in either direction. Only the fields of its op are set.
+type frame struct {
+	Op          string          `json:"op"`
+	ID          json.RawMessage `json:"id,omitempty"`
+	Parent      json.RawMessage `json:"parent,omitempty"` // of a zcall: the call that made it
+	Token       string          `json:"token,omitempty"`
+	PID         int             `json:"pid,omitempty"`
+	Args        json.RawMessage `json:"args,omitempty"`
+	Z22         json.RawMessage `json:"z22,omitempty"`
+	Z7          json.RawMessage `json:"z7,omitempty"`
+	Interrupted bool            `json:"interrupted,omitempty"`
+	Stdout      string          `json:"stdout,omitempty"`
+	SHM         string          `json:"shm,omitempty"`
+	Size        int             `json:"size,omitempty"`
+}
+
+// listener accepts channel connections from kernels and hands each to the lease waiting for
+// its token.
+type listener struct {
+	ln      *net.UnixListener
+	dir     string
+	shmDir  string
+	mu      sync.Mutex
+	waiting map[string]chan net.Conn
+	wg      sync.WaitGroup
+}
+
+func newListener(dir, shmDir string) (*listener, error) {
+	path := filepath.Join(dir, "calls.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("evaluator: call channel socket: %w", err)
+	}
+	l := &listener{ln: ln, dir: dir, shmDir: shmDir, waiting: map[string]chan net.Conn{}}
+	l.wg.Add(1)
+	go l.accept()
+	return l, nil
+}
+
+func (l *listener) path() string { return l.ln.Addr().String() }
+
+func (l *listener) accept() {
+	defer l.wg.Done()
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			return // closed
+		}
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			l.handshake(c)
+		}()
+	}
+}
+
+// handshake reads the hello frame and delivers the connection to its lease.
+func (l *listener) handshake(c net.Conn) {
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	f, err := readFrame(bufio.NewReaderSize(c, 4096), l.shmDir)
+	_ = c.SetReadDeadline(time.Time{})
+	if err != nil || f.Op != "hello" {
+		c.Close()
+		return
+	}
+	l.mu.Lock()
+	ch := l.waiting[f.Token]
+	delete(l.waiting, f.Token)
+	l.mu.Unlock()
+	if ch == nil {
+		c.Close() // nobody expects this kernel: a stale or forged connection
+		return
+	}
+	ch <- c
+}
+
+// expect registers a token and returns the channel its connection will arrive on.
+func (l *listener) expect(token string) chan net.Conn {
+	ch := make(chan net.Conn, 1)
+	l.mu.Lock()
+	l.waiting[token] = ch
+	l.mu.Unlock()
+	return ch
+}
+
+func (l *listener) forget(token string) {
+	l.mu.Lock()
+	delete(l.waiting, token)
+	l.mu.Unlock()
+}
+
+func (l *listener) close() {
+	l.ln.Close()
+	l.wg.Wait()
+}
+
+// readFrame reads one frame, following a shared-memory indirection.
+func readFrame(r *bufio.Reader, shmDir string) (*frame, error) {
+	var head [4]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return nil, err
+	}
+	n := binary.BigEndian.Uint32(head[:])
+	if n > maxFrame {
+		return nil, fmt.Errorf("evaluator: frame of %d bytes exceeds the limit", n)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, err
+	}
+	f := &frame{}
+	if err := json.Unmarshal(buf, f); err != nil {
+		return nil, fmt.Errorf("evaluator: bad frame: %w", err)
+	}
+	if f.SHM != "" {
+		if shmDir == "" || filepath.Dir(f.SHM) != filepath.Clean(shmDir) {
+			return nil, fmt.Errorf("evaluator: shared-memory frame outside %s: %q", shmDir, f.SHM)
+		}
+		body, err := os.ReadFile(f.SHM)
+		os.Remove(f.SHM)
+		if err != nil {
+			return nil, fmt.Errorf("evaluator: shared-memory frame: %w", err)
+		}
+		f = &frame{}
+		if err := json.Unmarshal(body, f); err != nil {
+			return nil, fmt.Errorf("evaluator: bad shared-memory frame: %w", err)
+		}
+	}
+	return f, nil
+}
+
+var shmSeq atomic.Int64
+
+// appendFrame encodes f with its length prefix, moving a large payload to shared memory.
+func encodeFrame(f *frame, shmDir string) ([]byte, error) {
+	body, err := json.Marshal(f)
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > shmThreshold && shmDir != "" {
+		path := filepath.Join(shmDir, fmt.Sprintf("zeval-go-%d-%d", os.Getpid(), shmSeq.Add(1)))
+		if err := os.WriteFile(path, body, 0o600); err != nil {
+			return nil, fmt.Errorf("evaluator: shared-memory frame: %w", err)
+		}
+		body, _ = json.Marshal(&frame{SHM: path, Size: len(body)})
+	}
+	if len(body) > maxFrame {
+		return nil, fmt.Errorf("evaluator: frame of %d bytes exceeds the limit", len(body))
+	}
+	out := make([]byte, 4+len(body))
+	binary.BigEndian.PutUint32(out, uint32(len(body)))
+	copy(out[4:], body)
+	return out, nil
+}
+
+// callResult is a kernel's answer to one call.
+type callResult struct {
+	z22         json.RawMessage
+	interrupted bool
+	stdout      string
+}
+
+// zcallFunc answers a nested call: z7 in, Z22 out (normal JSON both). ctx is that of the call
+// that made it.
+type zcallFunc func(ctx context.Context, z7 json.RawMessage) json.RawMessage
+
+// chanConn is the Go end of one kernel's call channel. Calls may overlap: the kernel serves a
+// call that arrives while it waits for a nested answer on top of the waiting one.
+type chanConn struct {
+	c      net.Conn
+	shmDir string
+	wmu    sync.Mutex
+
+	mu      sync.Mutex
+	pending map[int64]chan callResult
+	ctxs    map[int64]context.Context // of the calls pending, for their nested calls
+	next    int64
+	err     error         // why the channel broke
+	done    chan struct{} // closed when the reader exits
+	zcall   zcallFunc
+}
+
+func newChanConn(c net.Conn, shmDir string, zcall zcallFunc) *chanConn {
+	cc := &chanConn{c: c, shmDir: shmDir, pending: map[int64]chan callResult{}, ctxs: map[int64]context.Context{},
+		done: make(chan struct{}), zcall: zcall}
+	go cc.read()
+	return cc
+}
+
+func (cc *chanConn) write(f *frame) error {
+	b, err := encodeFrame(f, cc.shmDir)
+	if err != nil {
+		return err
+	}
+	cc.wmu.Lock()
+	defer cc.wmu.Unlock()
+	_, err = cc.c.Write(b)
+	return err
+}
+
+func (cc *chanConn) read() {
+	r := bufio.NewReaderSize(cc.c, 64<<10)
+	var err error
+	for {
+		var f *frame
+		f, err = readFrame(r, cc.shmDir)
+		if err != nil {
+			break
+		}
+		switch f.Op {
+		case "result":
+			var id int64
+			if json.Unmarshal(f.ID, &id) != nil {
+				continue
+			}
+			cc.mu.Lock()
+			ch := cc.pending[id]
+			delete(cc.pending, id)
+			delete(cc.ctxs, id)
+			cc.mu.Unlock()
+			if ch != nil {
+				ch <- callResult{z22: f.Z22, interrupted: f.Interrupted, stdout: f.Stdout}
+			}
+		case "zcall":
+			var parent int64
+			_ = json.Unmarshal(f.Parent, &parent)
+			cc.mu.Lock()
+			ctx := cc.ctxs[parent]
+			cc.mu.Unlock()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			go func(f *frame) {
+				z22 := cc.zcall(ctx, f.Z7)
+				_ = cc.write(&frame{Op: "zresult", ID: f.ID, Z22: z22})
+			}(f)
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		err = errors.New("the kernel closed the call channel")
+	}
+	cc.mu.Lock()
+	cc.err = err
+	pending := cc.pending
+	cc.pending, cc.ctxs = nil, nil
+	cc.mu.Unlock()
+	for _, ch := range pending {
+		close(ch)
+	}
+	close(cc.done)
+}
+
+// start sends a call and returns the channel its result arrives on (closed if the channel
+// breaks first) and its id.
+func (cc *chanConn) start(ctx context.Context, args json.RawMessage) (chan callResult, int64, error) {
+	ch := make(chan callResult, 1)
+	cc.mu.Lock()
+	if cc.pending == nil {
+		err := cc.err
+		cc.mu.Unlock()
+		return nil, 0, fmt.Errorf("call channel is closed: %w", err)
+	}
+	cc.next++
+	id := cc.next
+	cc.pending[id] = ch
+	cc.ctxs[id] = ctx
+	cc.mu.Unlock()
+	idRaw, _ := json.Marshal(id)
+	if err := cc.write(&frame{Op: "call", ID: idRaw, Args: args}); err != nil {
+		cc.forget(id)
+		return nil, 0, err
+	}
+	return ch, id, nil
+}
+
+// forget drops a call that will get no answer we wait for.
+func (cc *chanConn) forget(id int64) {
+	cc.mu.Lock()
+	if cc.pending != nil {
+		delete(cc.pending, id)
+		delete(cc.ctxs, id)
+	}
+	cc.mu.Unlock()
+}
+
+func (cc *chanConn) brokenErr() error {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.err
+}
+
+func (cc *chanConn) close() {
+	cc.c.Close()
+	<-cc.done
+}
+
+// waitConn waits for a kernel's channel connection, the end of its loading execute_request, or ctx.
+func waitConn(ctx context.Context, ch chan net.Conn, loaded <-chan struct{}) (net.Conn, error) {
+	select {
+	case c := <-ch:
+		return c, nil
+	case <-loaded:
+		select { // the connection may have raced the end of the request
+		case c := <-ch:
+			return c, nil
+		default:
+		}
+		return nil, errNoChannel
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+var errNoChannel = errors.New("the kernel did not open the call channel")

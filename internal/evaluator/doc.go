@@ -1,0 +1,24 @@
+// Package evaluator runs code implementations (Z14K3) for the orchestrator: Python in real
+// Jupyter kernels, one kernel per function per session.
+//
+// The path of a call: the session (carried in the context) looks up its instance of the
+// function; the first call leases a prepared kernel from the pool (zeval's runtime modules are
+// already loaded in it) and loads the function's code with one execute_request, which then
+// stays running as the kernel side of the fast call channel: it connects to the evaluator's
+// Unix socket and serves calls as length-prefixed JSON frames, with no execute_request and no
+// IOPub traffic. Payloads over 64 KiB travel through a file in /dev/shm. A kernel that cannot
+// open the channel serves each call with an execute_request instead (result as display data,
+// nested calls over the stdin channel): slower, same results.
+//
+// Nested calls (W.Call in user code) come back over the same channel and go to the CallFunc
+// (the orchestrator), under the session of the outer call, so they may run in other kernels of
+// the session; the kernel keeps serving calls that arrive while it waits, so A → B → A works.
+// A depth limit turns runaway recursion into a Z5.
+//
+// Limits: each call has a wall-clock limit. When it runs out the kernel is interrupted; if the
+// code does not stop within a second the kernel is killed. Either way the call answers a Z5 and
+// the function's next call in the session gets a fresh kernel.
+//
+// It knows the orchestrator only as a CallFunc and the ZObject model as values to convert; it
+// does not resolve functions or choose implementations.
+package evaluator

@@ -1,0 +1,332 @@
+package evaluator
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/zeval/zeval/internal/jupyter"
+	"github.com/zeval/zeval/internal/pool"
+	z "github.com/zeval/zeval/internal/zobject"
+)
+
+// errTimeLimit is wrapped by the error of a call that ran out of time.
+var errTimeLimit = errors.New("time limit exceeded")
+
+// CallFunc evaluates a function call (a Z7) made by user code and returns its Z22. It is the
+// orchestrator, seen from here; ctx carries the session.
+type CallFunc func(ctx context.Context, z7 *z.Object) *z.Object
+
+// Config says how the evaluator runs code.
+type Config struct {
+	// PythonKernel is the kernelspec for Python (default "python3", ipykernel); "" with
+	// NoPython set disables Python.
+	PythonKernel string
+	NoPython     bool
+	// MinIdle and MaxKernels size the Python pool (defaults 2 and 32).
+	MinIdle    int
+	MaxKernels int
+	// CallTimeout bounds one call, nested calls included (default 10s).
+	CallTimeout time.Duration
+	// MaxDepth bounds nested calls made by code (default 32).
+	MaxDepth int
+	// ReuseKernels lets the next session of the same function revision reuse a kernel (state may
+	// carry over). The default is a fresh kernel for every session.
+	ReuseKernels bool
+	// NoChannel turns the fast call channel off: every call is an execute_request (for tests
+	// and benchmarks; kernels that cannot open the channel fall back to this by themselves).
+	NoChannel bool
+	// RuntimeDir holds the channel socket (default: a new temporary directory).
+	RuntimeDir string
+	// KernelOptions are passed to jupyter.Launch.
+	KernelOptions []jupyter.Option
+	Logger        *slog.Logger
+}
+
+// Evaluator runs code implementations: Python in Jupyter kernels, JavaScript embedded.
+// Safe for concurrent use.
+type Evaluator struct {
+	cfg    Config
+	py     *pythonRuntime
+	caller CallFunc
+	dir    string
+	ownDir bool
+	log    *slog.Logger
+
+	mu   sync.Mutex
+	warm map[string][]*pyInstance // kept across sessions when ReuseKernels is set
+}
+
+// New starts the evaluator: the Python pool begins to fill in the background.
+func New(cfg Config) (*Evaluator, error) {
+	if cfg.PythonKernel == "" {
+		cfg.PythonKernel = "python3"
+	}
+	if cfg.MinIdle == 0 {
+		cfg.MinIdle = 2
+	}
+	if cfg.MaxKernels == 0 {
+		cfg.MaxKernels = 32
+	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = 10 * time.Second
+	}
+	if cfg.MaxDepth == 0 {
+		cfg.MaxDepth = 32
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Evaluator{cfg: cfg, log: cfg.Logger, warm: map[string][]*pyInstance{}}
+	if cfg.NoPython {
+		return e, nil
+	}
+	spec, err := jupyter.FindSpec(jupyter.SearchPath(), cfg.PythonKernel)
+	if err != nil {
+		return nil, fmt.Errorf("evaluator: Python kernel: %w", err)
+	}
+	e.dir = cfg.RuntimeDir
+	if e.dir == "" {
+		e.dir, err = os.MkdirTemp("", "zeval-")
+		if err != nil {
+			return nil, err
+		}
+		e.ownDir = true
+	}
+	shm := sharedMemoryDir(e.dir)
+	lis, err := newListener(e.dir, shm)
+	if err != nil {
+		e.removeDir()
+		return nil, err
+	}
+	launcher := preparedLauncher{
+		inner: pool.SpecLauncher{Spec: spec, Options: append([]jupyter.Option{jupyter.WithRuntimeDir(e.dir)}, cfg.KernelOptions...)},
+		code:  runtimeDefinition(),
+	}
+	e.py = &pythonRuntime{
+		pool:           pool.New(spec.Name, launcher, pool.WithMinIdle(cfg.MinIdle), pool.WithMax(cfg.MaxKernels), pool.WithLogger(cfg.Logger)),
+		lis:            lis,
+		shmDir:         shm,
+		noChannel:      cfg.NoChannel,
+		interruptGrace: time.Second,
+		loadTimeout:    30 * time.Second,
+	}
+	return e, nil
+}
+
+// sharedMemoryDir is where large frames go: a private directory on /dev/shm when there is one.
+func sharedMemoryDir(fallback string) string {
+	if d, err := os.MkdirTemp("/dev/shm", "zeval-"); err == nil {
+		return d
+	}
+	return fallback
+}
+
+func (e *Evaluator) removeDir() {
+	if e.ownDir {
+		os.RemoveAll(e.dir)
+	}
+}
+
+// SetCaller installs the function that evaluates nested calls made by code (the orchestrator).
+// Call it once, before the first evaluation.
+func (e *Evaluator) SetCaller(f CallFunc) { e.caller = f }
+
+// Languages lists the programming languages (Z61K1) the evaluator runs.
+func (e *Evaluator) Languages() []string {
+	if e.py == nil {
+		return nil
+	}
+	return []string{"python", "python-3", "python-3-7", "python-3-8", "python-3-9", "python3"}
+}
+
+// Pool returns the Python kernel pool (nil without Python), for stats and readiness.
+func (e *Evaluator) Pool() *pool.Pool {
+	if e.py == nil {
+		return nil
+	}
+	return e.py.pool
+}
+
+// Close shuts everything down: sessions should be closed first.
+func (e *Evaluator) Close() {
+	e.mu.Lock()
+	warm := e.warm
+	e.warm = map[string][]*pyInstance{}
+	e.mu.Unlock()
+	for _, list := range warm {
+		for _, in := range list {
+			in.close()
+		}
+	}
+	if e.py != nil {
+		e.py.lis.close()
+		e.py.pool.Close()
+		os.RemoveAll(e.py.shmDir)
+	}
+	e.removeDir()
+}
+
+// function is a code implementation ready to load.
+type function struct {
+	name     string // the function's ZID, which the code defines
+	language string
+	code     string
+	key      string // identifies the revision: language, name and a hash of the code
+}
+
+// parseCall takes apart the Z7 the orchestrator hands over: the function (a Z8 with the chosen
+// implementation as the only item of Z8K4) and the evaluated arguments.
+func parseCall(language string, call *z.Object) (*function, json.RawMessage, *z.Object) {
+	fn := call.Get("Z7K1")
+	if !fn.IsRecord() {
+		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function call has no literal function (Z8).")
+	}
+	name := refOrString(fn.Get("Z8K5"))
+	impls := fn.Get("Z8K4")
+	var impl *z.Object
+	if impls.IsList() && len(impls.Items()) > 0 {
+		impl = impls.Items()[0]
+	}
+	code := impl.Get("Z14K3").Get("Z16K2")
+	if impl == nil || !code.IsString() {
+		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function has no code implementation (Z14K3).")
+	}
+	if name == "" {
+		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function has no identity (Z8K5).")
+	}
+	args := []byte{'{'}
+	first := true
+	for _, f := range call.Fields() {
+		if f.Key == "Z1K1" || f.Key == "Z7K1" {
+			continue
+		}
+		if !first {
+			args = append(args, ',')
+		}
+		first = false
+		k, _ := json.Marshal(f.Key)
+		args = append(args, k...)
+		args = append(args, ':')
+		args = z.AppendNormal(args, f.Value)
+	}
+	args = append(args, '}')
+	sum := sha256.Sum256([]byte(code.StringValue()))
+	return &function{
+		name: name, language: language, code: code.StringValue(),
+		key: language + "/" + name + "/" + hex.EncodeToString(sum[:12]),
+	}, args, nil
+}
+
+func refOrString(o *z.Object) string {
+	switch {
+	case o.IsRef():
+		return o.RefID()
+	case o.IsString():
+		return o.StringValue()
+	}
+	return ""
+}
+
+// failed wraps a Z5 in a Z22 with no value.
+func failed(err *z.Object) *z.Object { return z.ResultEnvelope(nil, err) }
+
+// Evaluate runs a code implementation: call is a Z7 whose Z7K1 is the function with its chosen
+// implementation, and whose arguments are evaluated. The session in ctx (WithSession) owns the
+// kernel; without one, the call gets a session of its own. Failures of the code come back as a
+// Z5 in the Z22; an error means the platform failed.
+func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Object) (*z.Object, error) {
+	fn, args, zerr := parseCall(language, call)
+	if zerr != nil {
+		return failed(zerr), nil
+	}
+	if e.py == nil || !isPython(language) {
+		return failed(z.ErrorString(z.CodeInEvaluation, "No evaluator is available for "+language+".")), nil
+	}
+	s := SessionFrom(ctx)
+	if s == nil {
+		s = e.NewSession()
+		defer s.Close()
+		ctx = WithSession(ctx, s)
+	}
+	// Getting the kernel has its own limit: a cold start under load is not the code's time.
+	in, err := s.instance(ctx, fn)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return failed(z.ErrorString(z.CodeInEvaluation, "No "+language+" kernel for "+fn.name+": "+err.Error())), nil
+	}
+	callCtx, cancel := e.callContext(ctx)
+	defer cancel()
+	res, err := in.call(callCtx, args, e.nested)
+	switch {
+	case errors.Is(err, errTimeLimit):
+		s.drop(fn.key, in)
+		return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil
+	case err != nil:
+		s.drop(fn.key, in)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return failed(z.ErrorString(z.CodeInEvaluation, "The "+language+" kernel failed while running "+fn.name+": "+err.Error())), nil
+	}
+	if res.interrupted {
+		return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil
+	}
+	out, perr := z.Parse(res.z22)
+	if perr != nil {
+		return failed(z.ErrorString(z.CodeInEvaluation, "The "+language+" runtime returned an invalid result: "+perr.Error())), nil
+	}
+	return out, nil
+}
+
+func isPython(language string) bool {
+	return language == "python" || language == "python3" || len(language) > 7 && language[:7] == "python-"
+}
+
+// callContext applies the per-call time limit; a nested call shares its outer call's deadline.
+func (e *Evaluator) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok && depthOf(ctx) > 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, e.cfg.CallTimeout)
+}
+
+func timeLimitError(fn *function, limit time.Duration) *z.Object {
+	return z.ErrorString(z.CodeInEvaluation, fmt.Sprintf("Function %s exceeded the time limit of %v and was stopped.", fn.name, limit))
+}
+
+// nested answers a call that user code makes with W.Call: z7 (normal JSON) in, Z22 out.
+func (e *Evaluator) nested(ctx context.Context, z7 json.RawMessage) json.RawMessage {
+	depth := depthOf(ctx) + 1
+	if depth > e.cfg.MaxDepth {
+		return failed(z.ErrorString(z.CodeInEvaluation, fmt.Sprintf("Nested function calls went deeper than the limit of %d.", e.cfg.MaxDepth))).NormalJSON()
+	}
+	call, err := z.Parse(z7)
+	if err != nil {
+		return failed(z.ErrorString(z.CodeInEvaluation, "The nested call is not a ZObject: "+err.Error())).NormalJSON()
+	}
+	if e.caller == nil {
+		return failed(z.ErrorString(z.CodeNotImplemented, "Nested function calls are not available here.")).NormalJSON()
+	}
+	return e.caller(withDepth(ctx, depth), call).NormalJSON()
+}
+
+type depthKey struct{}
+
+func depthOf(ctx context.Context) int {
+	d, _ := ctx.Value(depthKey{}).(int)
+	return d
+}
+
+func withDepth(ctx context.Context, d int) context.Context {
+	return context.WithValue(ctx, depthKey{}, d)
+}

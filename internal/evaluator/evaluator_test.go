@@ -1,0 +1,240 @@
+package evaluator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	z "github.com/zeval/zeval/internal/zobject"
+)
+
+// library is a tiny stand-in for the orchestrator: Python functions by ZID, and nested calls
+// evaluated through the evaluator itself.
+type library struct {
+	e   *Evaluator
+	fns map[string]string // ZID → code
+}
+
+func testFunction(t testing.TB, zid, code string) *z.Object {
+	t.Helper()
+	src := fmt.Sprintf(`{"Z1K1":"Z8","Z8K1":["Z17"],"Z8K2":"Z1","Z8K3":["Z20"],"Z8K4":["Z14",{"Z1K1":"Z14","Z14K1":%q,"Z14K3":{"Z1K1":"Z16","Z16K1":"Z610","Z16K2":%s}}],"Z8K5":%q}`,
+		zid, mustJSON(code), zid)
+	o, err := z.Parse([]byte(src))
+	if err != nil {
+		t.Fatalf("bad test function: %v", err)
+	}
+	return o
+}
+
+func mustJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func (l *library) call(t testing.TB, ctx context.Context, zid string, args ...*z.Object) *z.Object {
+	t.Helper()
+	fields := []z.Field{z.KV("Z7K1", testFunction(t, zid, l.fns[zid]))}
+	for i, a := range args {
+		fields = append(fields, z.KV(fmt.Sprintf("%sK%d", zid, i+1), a))
+	}
+	out, err := l.e.Evaluate(ctx, "python-3", z.NewRecord(z.NewRef("Z7"), fields...))
+	if err != nil {
+		t.Fatalf("Evaluate(%s): platform error %v", zid, err)
+	}
+	return out
+}
+
+// nested evaluates a Z7 that code made: the function is looked up by ZID.
+func (l *library) nested(t testing.TB) CallFunc {
+	return func(ctx context.Context, call *z.Object) *z.Object {
+		zid := refOrString(call.Get("Z7K1"))
+		code, ok := l.fns[zid]
+		if !ok {
+			return failed(z.ErrorString(z.CodeZIDNotFound, zid))
+		}
+		fields := []z.Field{z.KV("Z7K1", testFunction(t, zid, code))}
+		for _, f := range call.Fields() {
+			if f.Key != "Z1K1" && f.Key != "Z7K1" {
+				fields = append(fields, f)
+			}
+		}
+		out, err := l.e.Evaluate(ctx, "python-3", z.NewRecord(z.NewRef("Z7"), fields...))
+		if err != nil {
+			return failed(z.ErrorString(z.CodeInEvaluation, err.Error()))
+		}
+		return out
+	}
+}
+
+func newLibrary(t *testing.T, cfg Config, fns map[string]string) *library {
+	t.Helper()
+	if cfg.MinIdle == 0 {
+		cfg.MinIdle = 1
+	}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	l := &library{e: e, fns: fns}
+	e.SetCaller(l.nested(t))
+	return l
+}
+
+func value(t testing.TB, z22 *z.Object) string {
+	t.Helper()
+	v := z22.Get("Z22K1")
+	if v.IsString() {
+		return v.StringValue()
+	}
+	if e := errorText(z22); e != "" {
+		return "error " + e
+	}
+	return v.String()
+}
+
+// errorText returns the Z5 of a Z22 as text, or "".
+func errorText(z22 *z.Object) string {
+	e := z.EnvelopeError(z22)
+	if e == nil {
+		return ""
+	}
+	return e.String()
+}
+
+func str(s string) *z.Object { return z.NewString(s) }
+
+var testFunctions = map[string]string{
+	"Z1000": "def Z1000(Z1000K1, Z1000K2):\n\treturn str(int(Z1000K1) + int(Z1000K2))",
+	"Z1001": "count = [0]\ndef Z1001():\n\tcount[0] += 1\n\treturn str(count[0])",
+	// Z1002 calls Z1003 which calls Z1002 back: A → B → A.
+	"Z1002": "def Z1002(Z1002K1):\n\tn = int(Z1002K1)\n\tif n <= 0:\n\t\treturn 'done'\n\treturn 'a' + str(n) + ':' + W.Call('Z1003', Z1003K1=str(n - 1))",
+	"Z1003": "def Z1003(Z1003K1):\n\treturn 'b' + Z1003K1 + ':' + W.Call('Z1002', Z1002K1=Z1003K1)",
+	"Z1004": "def Z1004():\n\twhile True:\n\t\tpass",
+	"Z1005": "def Z1005(Z1005K1):\n\treturn str(len(Z1005K1))",
+	"Z1006": "def Z1006():\n\treturn W.Call('Z1006')",
+	"Z1007": "import os\ndef Z1007():\n\tos._exit(3)",
+	"Z1008": "def Z1008():\n\tprint('x' * 5000000)\n\treturn 'printed'",
+	"Z1009": "def Z1009(:\n\treturn 1",
+	"Z1010": "def Z1010():\n\traise ValueError('no good')",
+	"Z1011": "def Z1011(Z1011K1):\n\treturn Z1011K1 * 3",
+}
+
+func runBasics(t *testing.T, cfg Config) {
+	l := newLibrary(t, cfg, testFunctions)
+	s := l.e.NewSession()
+	defer s.Close()
+	ctx := WithSession(context.Background(), s)
+
+	if got := value(t, l.call(t, ctx, "Z1000", str("5"), str("8"))); got != "13" {
+		t.Errorf("Z1000(5, 8) = %s, want 13", got)
+	}
+	// One kernel per function per session: state carries over within the session only.
+	l.call(t, ctx, "Z1001")
+	if got := value(t, l.call(t, ctx, "Z1001")); got != "2" {
+		t.Errorf("second Z1001 in a session = %s, want 2", got)
+	}
+	if got := value(t, l.call(t, context.Background(), "Z1001")); got != "1" {
+		t.Errorf("Z1001 in a new session = %s, want 1 (fresh kernel)", got)
+	}
+	// A → B → A over nested calls.
+	if got := value(t, l.call(t, ctx, "Z1002", str("3"))); got != "a3:b2:a2:b1:a1:b0:done" {
+		t.Errorf("Z1002(3) = %s, want a3:b2:a2:b1:a1:b0:done", got)
+	}
+	if n := s.Kernels(); n != 4 {
+		t.Errorf("session holds %d kernels, want 4 (Z1000, Z1001, Z1002, Z1003)", n)
+	}
+	// A large argument and result (through shared memory on the channel).
+	big := strings.Repeat("é", 600<<10)
+	if got := value(t, l.call(t, ctx, "Z1005", str(big))); got != fmt.Sprint(600<<10) {
+		t.Errorf("len of a 1.2 MB argument = %s, want %d", got, 600<<10)
+	}
+	if got := l.call(t, ctx, "Z1011", str(big[:1000])).Get("Z22K1").StringValue(); len(got) != 3*len(big[:1000]) {
+		t.Errorf("large result has %d bytes, want %d", len(got), 3*len(big[:1000]))
+	}
+	// Errors in the code are results with a Z5.
+	if e := errorText(l.call(t, ctx, "Z1010")); !strings.Contains(e, "no good") {
+		t.Errorf("exception: error %s, want the message", e)
+	}
+	if e := errorText(l.call(t, ctx, "Z1009")); e == "" {
+		t.Errorf("syntax error gave no error")
+	}
+	if got := value(t, l.call(t, ctx, "Z1008")); got != "printed" {
+		t.Errorf("a function printing 5 MB = %s, want printed", got)
+	}
+}
+
+func TestChannel(t *testing.T)    { runBasics(t, Config{}) }
+func TestFallback(t *testing.T)   { runBasics(t, Config{NoChannel: true}) }
+func TestXeusPython(t *testing.T) { runBasics(t, Config{PythonKernel: "xpython"}) }
+
+func TestLimits(t *testing.T) {
+	l := newLibrary(t, Config{CallTimeout: 2 * time.Second, MaxDepth: 8}, testFunctions)
+	s := l.e.NewSession()
+	defer s.Close()
+	ctx := WithSession(context.Background(), s)
+
+	begin := time.Now()
+	if e := errorText(l.call(t, ctx, "Z1004")); !strings.Contains(e, "time limit") {
+		t.Errorf("infinite loop: error %s, want a time limit", e)
+	}
+	if d := time.Since(begin); d > 10*time.Second {
+		t.Errorf("infinite loop stopped after %v", d)
+	}
+	if e := errorText(l.call(t, ctx, "Z1006")); !strings.Contains(e, "deeper than the limit") {
+		t.Errorf("endless recursion: error %s, want the depth limit", e)
+	}
+	if e := errorText(l.call(t, ctx, "Z1007")); e == "" {
+		t.Errorf("a function that exits its kernel gave no error")
+	}
+	// The session keeps working after each failure: fresh kernels replace the broken ones.
+	if got := value(t, l.call(t, ctx, "Z1000", str("1"), str("2"))); got != "3" {
+		t.Errorf("after failures Z1000(1, 2) = %s, want 3", got)
+	}
+	if got := value(t, l.call(t, ctx, "Z1007")); got == "" && errorText(l.call(t, ctx, "Z1000", str("2"), str("2"))) != "" {
+		t.Errorf("kernel replacement failed")
+	}
+}
+
+func TestConcurrentSession(t *testing.T) {
+	l := newLibrary(t, Config{MinIdle: 2}, testFunctions)
+	s := l.e.NewSession()
+	defer s.Close()
+	ctx := WithSession(context.Background(), s)
+	var wg sync.WaitGroup
+	errs := make(chan string, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			got := value(t, l.call(t, ctx, "Z1000", str(fmt.Sprint(i)), str("1")))
+			if got != fmt.Sprint(i+1) {
+				errs <- fmt.Sprintf("Z1000(%d, 1) = %s", i, got)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := s.Kernels(); n != 1 {
+		t.Errorf("concurrent calls of one function used %d kernels, want 1", n)
+	}
+}
+
+func TestReuse(t *testing.T) {
+	l := newLibrary(t, Config{ReuseKernels: true}, testFunctions)
+	for i, want := range []string{"1", "2"} {
+		s := l.e.NewSession()
+		got := value(t, l.call(t, WithSession(context.Background(), s), "Z1001"))
+		s.Close()
+		if got != want {
+			t.Errorf("session %d with reuse: Z1001 = %s, want %s (the kernel carries over)", i, got, want)
+		}
+	}
+}

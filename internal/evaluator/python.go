@@ -1,0 +1,335 @@
+package evaluator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zeval/zeval/internal/jupyter"
+	"github.com/zeval/zeval/internal/pool"
+	"github.com/zeval/zeval/internal/runtime"
+	z "github.com/zeval/zeval/internal/zobject"
+)
+
+// pyLiteral renders s as a Python string literal (JSON strings are valid Python literals).
+func pyLiteral(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// runtimeDefinition is the code that defines zeval's Python modules in a kernel, sent once per
+// kernel when the pool prepares it.
+func runtimeDefinition() string {
+	var b strings.Builder
+	b.WriteString("import sys as _zs, types as _zt\n")
+	b.WriteString("def _zeval_define(name, src):\n")
+	b.WriteString("    m = _zt.ModuleType(name)\n")
+	b.WriteString("    m.__file__ = '<zeval ' + name + '>'\n")
+	b.WriteString("    exec(compile(src, m.__file__, 'exec'), m.__dict__)\n")
+	b.WriteString("    _zs.modules[name] = m\n")
+	b.WriteString("_zeval_define('zeval_executor', " + pyLiteral(runtime.PythonExecutor) + ")\n")
+	b.WriteString("_zeval_define('zeval_channel', " + pyLiteral(runtime.PythonChannel) + ")\n")
+	b.WriteString("del _zeval_define, _zs, _zt\n")
+	return b.String()
+}
+
+// preparedLauncher launches a kernel and loads zeval's runtime modules into it, so that a lease
+// only has to load the function itself.
+type preparedLauncher struct {
+	inner pool.Launcher
+	code  string
+}
+
+func (l preparedLauncher) Launch(ctx context.Context) (*jupyter.Kernel, error) {
+	k, err := l.inner.Launch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := k.Execute(ctx, l.code, jupyter.Silent())
+	if err == nil && res.Status != "ok" {
+		err = fmt.Errorf("loading zeval's runtime: %s", res.Error.PlainTraceback())
+	}
+	if err != nil {
+		k.Shutdown(context.Background())
+		return nil, fmt.Errorf("preparing kernel %s: %w", k.Name(), err)
+	}
+	return k, nil
+}
+
+// pythonRuntime runs Python functions in pooled Jupyter kernels.
+type pythonRuntime struct {
+	pool           *pool.Pool
+	lis            *listener
+	shmDir         string
+	noChannel      bool
+	interruptGrace time.Duration
+	loadTimeout    time.Duration
+}
+
+// pyInstance is one Python function loaded in one leased kernel.
+type pyInstance struct {
+	rt     *pythonRuntime
+	k      *jupyter.Kernel
+	cc     *chanConn     // nil in fallback mode
+	loaded chan struct{} // closed when the loading execute_request ends (the serve loop returned)
+
+	fbMu sync.Mutex // fallback calls are one execute_request at a time
+
+	mu       sync.Mutex
+	parked   []chan injected // fallback: nested calls waiting in input_request, innermost last
+	broken   error
+	inflight int
+}
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// load leases a kernel and loads fn into it. zcall answers the function's nested calls.
+func (rt *pythonRuntime) load(ctx context.Context, fn *function, zcall zcallFunc) (*pyInstance, error) {
+	k, err := rt.pool.Lease(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("leasing a %s kernel: %w", rt.pool.Name(), err)
+	}
+	in := &pyInstance{rt: rt, k: k, loaded: make(chan struct{})}
+	token := newToken()
+	path := rt.lis.path()
+	if rt.noChannel {
+		path = "/nonexistent/zeval-no-channel.sock"
+	}
+	conns := rt.lis.expect(token)
+	code := "import zeval_executor as _ze, zeval_channel as _zc\n" +
+		"_zc.setup(_ze, " + pyLiteral(fn.code) + ", " + pyLiteral(fn.name) + ", " + pyLiteral(rt.shmDir) + ")\n" +
+		"_zc.serve(" + pyLiteral(path) + ", " + pyLiteral(token) + ")\n"
+	var loadErr error
+	go func() {
+		defer close(in.loaded)
+		res, err := k.Execute(context.Background(), code, jupyter.Silent())
+		if err == nil && res.Status != "ok" {
+			err = fmt.Errorf("loading the function: %s", res.Error.PlainTraceback())
+		}
+		loadErr = err
+	}()
+	lctx, cancel := context.WithTimeout(ctx, rt.loadTimeout)
+	defer cancel()
+	c, err := waitConn(lctx, conns, in.loaded)
+	rt.lis.forget(token)
+	switch {
+	case err == nil:
+		in.cc = newChanConn(c, rt.shmDir, zcall)
+		return in, nil
+	case errors.Is(err, errNoChannel) && loadErr == nil:
+		return in, nil // fallback: calls go through execute_request
+	case errors.Is(err, errNoChannel):
+		err = loadErr
+	}
+	rt.pool.Release(k)
+	return nil, fmt.Errorf("loading %s into kernel %s: %w", fn.name, k.Name(), err)
+}
+
+func (in *pyInstance) enter() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.broken != nil {
+		return in.broken
+	}
+	in.inflight++
+	return nil
+}
+
+func (in *pyInstance) leave() {
+	in.mu.Lock()
+	in.inflight--
+	in.mu.Unlock()
+}
+
+func (in *pyInstance) breakWith(err error) {
+	in.mu.Lock()
+	if in.broken == nil {
+		in.broken = err
+	}
+	in.mu.Unlock()
+}
+
+// call runs the function on args (a JSON object of normal ZObjects). An error means the platform
+// failed or the time ran out (errTimeLimit); the instance is then unusable.
+func (in *pyInstance) call(ctx context.Context, args json.RawMessage, zcall zcallFunc) (callResult, error) {
+	if err := in.enter(); err != nil {
+		return callResult{}, err
+	}
+	defer in.leave()
+	if in.cc == nil {
+		return in.fallbackCall(ctx, args, zcall)
+	}
+	ch, id, err := in.cc.start(ctx, args)
+	if err != nil {
+		return callResult{}, in.platformError(err)
+	}
+	select {
+	case r, ok := <-ch:
+		if !ok {
+			return callResult{}, in.platformError(in.cc.brokenErr())
+		}
+		return r, nil
+	case <-ctx.Done():
+	}
+	// Out of time: interrupt the code, and kill the kernel if it does not stop.
+	defer in.cc.forget(id)
+	_ = in.k.Interrupt(context.Background())
+	grace := time.NewTimer(in.rt.interruptGrace)
+	defer grace.Stop()
+	select {
+	case r, ok := <-ch:
+		if ok && !r.interrupted {
+			return r, nil // it finished just in time
+		}
+	case <-grace.C:
+	case <-in.k.Done():
+	}
+	in.breakWith(errTimeLimit)
+	in.k.Shutdown(context.Background())
+	return callResult{}, fmt.Errorf("%w: %w", errTimeLimit, ctx.Err())
+}
+
+// platformError explains a broken channel by the kernel's death when that is the cause.
+func (in *pyInstance) platformError(err error) error {
+	if kerr := in.k.Err(); kerr != nil {
+		err = kerr
+	}
+	in.breakWith(err)
+	return err
+}
+
+// injected is a call handed to a kernel that waits in a nested call (fallback mode).
+type injected struct {
+	args  json.RawMessage
+	reply chan callResult
+}
+
+// fallbackCall serves one call with an execute_request: the result comes back as display data,
+// nested calls travel as input_request on the stdin channel. While the code waits in such a
+// nested call, the kernel cannot take another execute_request, so a call into it (A → B → A) is
+// handed over in the reply to the waiting input_request and served on top, as on the channel.
+func (in *pyInstance) fallbackCall(ctx context.Context, args json.RawMessage, zcall zcallFunc) (callResult, error) {
+	in.mu.Lock()
+	if n := len(in.parked); n > 0 {
+		park := in.parked[n-1]
+		in.mu.Unlock()
+		inj := injected{args: args, reply: make(chan callResult, 1)}
+		select {
+		case park <- inj:
+		case <-ctx.Done():
+			return callResult{}, fmt.Errorf("%w: %w", errTimeLimit, ctx.Err())
+		}
+		select {
+		case r := <-inj.reply:
+			return r, nil
+		case <-ctx.Done():
+			return callResult{}, fmt.Errorf("%w: %w", errTimeLimit, ctx.Err())
+		}
+	}
+	in.mu.Unlock()
+
+	in.fbMu.Lock()
+	defer in.fbMu.Unlock()
+	stop := context.AfterFunc(ctx, func() { _ = in.k.Interrupt(context.Background()) })
+	defer stop()
+	type nest struct {
+		park    chan injected
+		done    chan json.RawMessage
+		pending *injected
+	}
+	var stack []*nest
+	// wait serves the innermost nested call: its answer, or a call to run on top first.
+	wait := func(top *nest) (string, error) {
+		select {
+		case z22 := <-top.done:
+			stack = stack[:len(stack)-1]
+			in.mu.Lock()
+			in.parked = in.parked[:len(in.parked)-1]
+			in.mu.Unlock()
+			b, _ := json.Marshal(map[string]json.RawMessage{"z22": z22})
+			return string(b), nil
+		case inj := <-top.park:
+			top.pending = &inj
+			b, _ := json.Marshal(map[string]json.RawMessage{"call": inj.args})
+			return string(b), nil
+		}
+	}
+	input := func(prompt string, _ bool) (string, error) {
+		if z7, ok := strings.CutPrefix(prompt, "zeval-zcall:"); ok {
+			n := &nest{park: make(chan injected), done: make(chan json.RawMessage, 1)}
+			stack = append(stack, n)
+			in.mu.Lock()
+			in.parked = append(in.parked, n.park)
+			in.mu.Unlock()
+			go func() { n.done <- zcall(ctx, json.RawMessage(z7)) }()
+			return wait(n)
+		}
+		if res, ok := strings.CutPrefix(prompt, "zeval-result:"); ok && len(stack) > 0 {
+			top := stack[len(stack)-1]
+			if top.pending != nil {
+				top.pending.reply <- decodeFallback([]byte(res))
+				top.pending = nil
+			}
+			return wait(top)
+		}
+		return "", nil
+	}
+	res, err := in.k.Execute(context.WithoutCancel(ctx), "_zc.fallback_call("+pyLiteral(string(args))+")",
+		jupyter.Silent(), jupyter.WithInput(input))
+	if err != nil {
+		return callResult{}, in.platformError(err)
+	}
+	if ctx.Err() != nil {
+		in.breakWith(errTimeLimit)
+		in.k.Shutdown(context.Background())
+		return callResult{}, fmt.Errorf("%w: %w", errTimeLimit, ctx.Err())
+	}
+	for _, o := range res.Outputs {
+		if v, ok := o.Data["application/x-zeval+json"]; ok {
+			b, _ := json.Marshal(v)
+			return decodeFallback(b), nil
+		}
+	}
+	if res.Error != nil {
+		return callResult{}, in.platformError(fmt.Errorf("fallback call failed in the runtime: %s", res.Error.PlainTraceback()))
+	}
+	return callResult{}, in.platformError(errors.New("fallback call produced no result"))
+}
+
+func decodeFallback(b []byte) callResult {
+	var r struct {
+		Z22         json.RawMessage `json:"z22"`
+		Interrupted bool            `json:"interrupted"`
+		Stdout      string          `json:"stdout"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return callResult{z22: failed(z.ErrorString(z.CodeInEvaluation, "bad fallback result: "+err.Error())).NormalJSON()}
+	}
+	return callResult{z22: r.Z22, interrupted: r.Interrupted, stdout: r.Stdout}
+}
+
+// close ends the serve loop and gives the kernel back to the pool, which shuts it down.
+func (in *pyInstance) close() {
+	if in.cc != nil {
+		in.cc.close()
+	}
+	in.rt.pool.Release(in.k)
+}
+
+// usable reports whether the instance can take more calls.
+func (in *pyInstance) usable() bool {
+	in.mu.Lock()
+	broken := in.broken != nil
+	in.mu.Unlock()
+	return !broken && in.k.Err() == nil
+}
