@@ -36,7 +36,8 @@ import (
 // Errors are JSON {"error": message, "status": code, "z5": Z5}: 400 for a body that is not
 // JSON or a bad parameter (Z501, Z500), 404 for an unknown object or revision (Z504), 412 for
 // a failed If-Match, 413 for a body over the limit, 422 for an object the store refuses (the
-// validator's Z5, or a Z502 / Z555 from the envelope check), 405 for other methods.
+// validator's Z5, a Z502 / Z555 from the envelope check, or a Z554 label clash when the store
+// keeps labels unique), 405 for other methods.
 
 // ObjectsOption sets an optional setting of NewObjectsHandler.
 type ObjectsOption func(*objectsHandler)
@@ -333,12 +334,17 @@ func objParseList(v url.Values) (store.Query, string) {
 
 // storeError answers an error from the store with its status and Z5.
 func (h *objectsHandler) storeError(w http.ResponseWriter, r *http.Request, zid string, body []byte, err error) {
-	var ie *store.InvalidError
+	var (
+		ie *store.InvalidError
+		lc *store.LabelClashError
+	)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		objError(w, http.StatusNotFound, err.Error(), z.ErrorString(z.CodeZIDNotFound, zid))
 	case errors.Is(err, store.ErrMalformed):
 		objError(w, http.StatusBadRequest, err.Error(), z.ErrorString(z.CodeSyntax, objReason(err), objTruncate(string(body), 1024)))
+	case errors.As(err, &lc):
+		objError(w, http.StatusUnprocessableEntity, err.Error(), z.ErrorString(z.CodeLabelClash, lc.Other, lc.Language))
 	case errors.As(err, &ie):
 		objErrorRaw(w, http.StatusUnprocessableEntity, err.Error(), objInvalidZ5(ie))
 	case errors.Is(err, store.ErrTooLarge):

@@ -282,6 +282,25 @@ func TestObjectsStoreLimit(t *testing.T) {
 	}
 }
 
+func TestObjectsLabelClash(t *testing.T) {
+	s, err := store.Open(context.Background(), store.Memory, store.WithUniqueLabels())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := NewObjectsHandler(s)
+	if w := do(t, h, objRequest{"PUT", "/v1/objects/Z10001", objZ2("Z10001", `"a"`, "Echo"), nil}); w.Code != http.StatusCreated {
+		t.Fatalf("PUT = %d %s", w.Code, w.Body)
+	}
+	w := do(t, h, objRequest{"PUT", "/v1/objects/Z10002", objZ2("Z10002", `"b"`, "Echo"), nil})
+	if w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("PUT with a clashing label = %d %s, want 422", w.Code, w.Body)
+	}
+	if msg, z5 := errorBody(t, w); z5 != "Z554" || !strings.Contains(msg, "already the label of Z10001") {
+		t.Errorf("PUT with a clashing label = %q with a %s, want a Z554", msg, z5)
+	}
+}
+
 func TestObjectsValidatorZ5IsPassedOn(t *testing.T) {
 	_, h := newObjectsServer(t)
 	body := `{"Z1K1":"Z2","Z2K1":"Z10001","Z2K2":{"Z1K1":"Z40","Z40K1":"Z99"}}`

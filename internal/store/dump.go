@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -65,26 +66,27 @@ func (s *Store) PutBatch(ctx context.Context, docs []Doc, e Edit) (BatchResult, 
 	if err := e.check(); err != nil {
 		return BatchResult{}, err
 	}
-	envs, failed, err := s.prepareBatch(ctx, docs)
+	envs, names, failed, err := s.prepareBatch(ctx, docs)
 	if err != nil {
 		return BatchResult{}, err
 	}
 	if len(failed) > 0 {
 		return BatchResult{}, &BatchError{Failed: failed}
 	}
-	return s.writeBatch(ctx, envs, e)
+	return s.writeBatch(ctx, envs, names, e)
 }
 
-// prepareBatch checks every document, returning the envelopes to write and every failure.
-// The error is for the context only.
-func (s *Store) prepareBatch(ctx context.Context, docs []Doc) ([]*Envelope, []DocError, error) {
+// prepareBatch checks every document, returning the envelopes to write with their documents'
+// names, and every failure. The error is for the context only.
+func (s *Store) prepareBatch(ctx context.Context, docs []Doc) ([]*Envelope, []string, []DocError, error) {
 	envs := make([]*Envelope, 0, len(docs))
+	names := make([]string, 0, len(docs))
 	var failed []DocError
 	seen := make(map[string]string)
 	for _, d := range docs {
 		env, err := s.prepare(ctx, d.ZID, d.Data)
 		if ctx.Err() != nil {
-			return nil, nil, ctx.Err()
+			return nil, nil, nil, ctx.Err()
 		}
 		if err == nil {
 			if first, dup := seen[env.ZID]; dup {
@@ -97,16 +99,26 @@ func (s *Store) prepareBatch(ctx context.Context, docs []Doc) ([]*Envelope, []Do
 			continue
 		}
 		envs = append(envs, env)
+		names = append(names, d.Name)
 	}
-	return envs, failed, nil
+	return envs, names, failed, nil
 }
 
-func (s *Store) writeBatch(ctx context.Context, envs []*Envelope, e Edit) (BatchResult, error) {
+// writeBatch writes envs in one transaction. A label clash (WithUniqueLabels) does not stop
+// it at once: the other documents are still checked, and every clash is reported in one
+// *BatchError before the transaction is rolled back.
+func (s *Store) writeBatch(ctx context.Context, envs []*Envelope, names []string, e Edit) (BatchResult, error) {
 	var br BatchResult
 	err := s.inWriteTx(ctx, func(w *writer) error {
 		br = BatchResult{Results: make([]PutResult, 0, len(envs))}
-		for _, env := range envs {
+		var clashes []DocError
+		for i, env := range envs {
 			res, err := w.put(ctx, env, e)
+			var lc *LabelClashError
+			if errors.As(err, &lc) {
+				clashes = append(clashes, DocError{Name: names[i], Err: err})
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -119,6 +131,9 @@ func (s *Store) writeBatch(ctx context.Context, envs []*Envelope, e Edit) (Batch
 				br.Unchanged++
 			}
 			br.Results = append(br.Results, res)
+		}
+		if len(clashes) > 0 {
+			return &BatchError{Failed: clashes}
 		}
 		return nil
 	})
@@ -158,7 +173,7 @@ func (s *Store) Import(ctx context.Context, fsys fs.FS, e Edit) (BatchResult, er
 	if err := e.check(); err != nil {
 		return BatchResult{}, err
 	}
-	envs, bad, err := s.prepareBatch(ctx, docs)
+	envs, envNames, bad, err := s.prepareBatch(ctx, docs)
 	if err != nil {
 		return BatchResult{}, err
 	}
@@ -166,7 +181,7 @@ func (s *Store) Import(ctx context.Context, fsys fs.FS, e Edit) (BatchResult, er
 		sort.SliceStable(failed, func(i, j int) bool { return failed[i].Name < failed[j].Name })
 		return BatchResult{}, &BatchError{Failed: failed}
 	}
-	return s.writeBatch(ctx, envs, e)
+	return s.writeBatch(ctx, envs, envNames, e)
 }
 
 // ExportResult counts what Export did.

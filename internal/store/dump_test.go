@@ -67,7 +67,7 @@ func sortZIDs(z []string) []string {
 func TestImportDefinitions(t *testing.T) {
 	ctx := context.Background()
 	files, functions, echoImpls := definitions(t)
-	s := openFile(t)
+	s := openFile(t, WithUniqueLabels()) // the definitions keep Wikifunctions' rule
 
 	start := time.Now()
 	res, err := s.Import(ctx, os.DirFS(definitionsDir), Edit{Author: "import", Comment: "definitions"})

@@ -57,6 +57,7 @@ type config struct {
 	readers     int
 	now         func() time.Time
 	logger      *slog.Logger
+	uniqueLbl   bool
 }
 
 // WithValidator sets the validator every write runs. Without one the store checks only the
@@ -75,6 +76,11 @@ func WithReaders(n int) Option { return func(c *config) { c.readers = n } }
 
 // WithClock sets the clock that stamps revisions (time.Now).
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithUniqueLabels makes writes keep labels unique, as Wikifunctions does: an object may not
+// take a label (Z2K3, not an alias) that another object has in the same language. Such a
+// write fails with a *LabelClashError.
+func WithUniqueLabels() Option { return func(c *config) { c.uniqueLbl = true } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
@@ -102,6 +108,7 @@ type Store struct {
 	maxBytes  int
 	now       func() time.Time
 	logger    *slog.Logger
+	unique    bool // WithUniqueLabels
 	// Statements of the hot reads, prepared once: the orchestrator resolves references with
 	// them on every call.
 	fetchStmt, versionStmt, generationStmt *sql.Stmt
@@ -126,7 +133,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if cfg.maxBytes <= 0 || cfg.readers <= 0 || cfg.busyTimeout < 0 || cfg.now == nil || cfg.logger == nil {
 		return nil, errors.New("store: invalid option value")
 	}
-	s := &Store{path: path, validator: cfg.validator, maxBytes: cfg.maxBytes, now: cfg.now, logger: cfg.logger}
+	s := &Store{path: path, validator: cfg.validator, maxBytes: cfg.maxBytes, now: cfg.now, logger: cfg.logger, unique: cfg.uniqueLbl}
 	busy := fmt.Sprintf("_pragma=busy_timeout(%d)", cfg.busyTimeout.Milliseconds())
 	var err error
 	if path == Memory {
@@ -406,7 +413,7 @@ func (s *Store) inWriteTx(ctx context.Context, f func(*writer) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin write: %w", err)
 	}
-	w := &writer{tx: tx, now: s.now}
+	w := &writer{tx: tx, now: s.now, unique: s.unique}
 	defer w.close()
 	if err := f(w); err != nil {
 		tx.Rollback()
@@ -420,9 +427,10 @@ func (s *Store) inWriteTx(ctx context.Context, f func(*writer) error) error {
 
 // writer does the statements of one write transaction, preparing each once.
 type writer struct {
-	tx    *sql.Tx
-	now   func() time.Time
-	stmts map[string]*sql.Stmt
+	tx     *sql.Tx
+	now    func() time.Time
+	unique bool // refuse labels that other objects have
+	stmts  map[string]*sql.Stmt
 }
 
 func (w *writer) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -481,6 +489,11 @@ func (w *writer) put(ctx context.Context, env *Envelope, e Edit) (PutResult, err
 		cur.Time = time.Unix(0, created).UTC()
 		return PutResult{Revision: cur.Revision}, nil
 	}
+	if w.unique {
+		if err := w.checkLabels(ctx, env); err != nil {
+			return PutResult{}, err
+		}
+	}
 	when := e.Time
 	if when.IsZero() {
 		when = w.now()
@@ -519,6 +532,46 @@ func (w *writer) put(ctx context.Context, env *Envelope, e Edit) (PutResult, err
 		}
 	}
 	return PutResult{Revision: rev, Created: !exists, Changed: true}, nil
+}
+
+// LabelClashError is a write refused under WithUniqueLabels: the object's label is already
+// the label of another object in the same language (Wikifunctions' error Z554). It unwraps to
+// ErrInvalid.
+type LabelClashError struct {
+	ZID      string // the object being written
+	Other    string // the object that has the label
+	Language string
+	Label    string
+}
+
+func (e *LabelClashError) Error() string {
+	return fmt.Sprintf("store: %s: the label %q in %s is already the label of %s", e.ZID, e.Label, e.Language, e.Other)
+}
+
+// Unwrap returns ErrInvalid.
+func (e *LabelClashError) Unwrap() error { return ErrInvalid }
+
+// checkLabels refuses labels of env that another object has in the same language. It writes
+// nothing, so a batch can go on checking the documents after a clash.
+func (w *writer) checkLabels(ctx context.Context, env *Envelope) error {
+	st, err := w.stmt(ctx, `SELECT zid FROM labels WHERE text = ? AND lang = ? AND alias = 0 AND zid <> ? LIMIT 1`)
+	if err != nil {
+		return fmt.Errorf("store: write %s: %w", env.ZID, err)
+	}
+	for _, l := range env.Labels {
+		if l.Alias {
+			continue
+		}
+		var other string
+		err := st.QueryRowContext(ctx, l.Text, l.Language, env.ZID).Scan(&other)
+		if err == nil {
+			return &LabelClashError{ZID: env.ZID, Other: other, Language: l.Language, Label: l.Text}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: write %s: %w", env.ZID, err)
+		}
+	}
+	return nil
 }
 
 // fold is the form of a label that prefix search compares: Unicode case folding (so "STRASSE"

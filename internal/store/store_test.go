@@ -743,3 +743,67 @@ func TestTwoStoresOneFile(t *testing.T) {
 		}
 	}
 }
+
+func TestUniqueLabels(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(*testing.T, ...Option) *Store) {
+		ctx := context.Background()
+		s := open(t, WithUniqueLabels())
+		if _, err := s.Put(ctx, "", z2("Z10001", `"a"`, "Z1002:Echo", "Z1430:Echo auf Deutsch"), Edit{Author: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, s)
+		_, err := s.Put(ctx, "", z2("Z10002", `"b"`, "Z1002:Other", "Z1002:Echo"), Edit{Author: "a"})
+		var lc *LabelClashError
+		if !errors.As(err, &lc) || !errors.Is(err, ErrInvalid) || *lc != (LabelClashError{ZID: "Z10002", Other: "Z10001", Language: "Z1002", Label: "Echo"}) {
+			t.Fatalf("Put(clashing label) = %v, want a *LabelClashError with Z10001", err)
+		}
+		if after := snapshot(t, s); after != before {
+			t.Errorf("a clashing write changed the store")
+		}
+		ok := []struct {
+			name string
+			body []byte
+		}{
+			{"same text in another language", z2("Z10002", `"b"`, "Z1004:Echo")},
+			{"same text as an alias", z2("Z10003", `"c"`, "Z1002:Third", "Z1002~Echo")},
+			{"same text, other case", z2("Z10004", `"d"`, "Z1002:echo")},
+			{"the owner keeps its label", z2("Z10001", `"a2"`, "Z1002:Echo")},
+		}
+		for _, tc := range ok {
+			if _, err := s.Put(ctx, "", tc.body, Edit{Author: "a"}); err != nil {
+				t.Errorf("%s: Put = %v", tc.name, err)
+			}
+		}
+		// Once the owner lets the label go, another object may take it.
+		if _, err := s.Put(ctx, "", z2("Z10001", `"a3"`, "Z1002:Echo (old)"), Edit{Author: "a"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Put(ctx, "", z2("Z10005", `"e"`, "Z1002:Echo"), Edit{Author: "a"}); err != nil {
+			t.Errorf("Put(freed label) = %v", err)
+		}
+
+		// A batch reports every clash, with the other documents' and the store's labels.
+		before = snapshot(t, s)
+		_, err = s.PutBatch(ctx, []Doc{
+			{Name: "one", Data: z2("Z10010", `"x"`, "Z1002:Fresh")},
+			{Name: "two", Data: z2("Z10011", `"x"`, "Z1002:Fresh")},
+			{Name: "three", Data: z2("Z10012", `"x"`, "Z1002:Third")},
+			{Name: "four", Data: z2("Z10013", `"x"`, "Z1002:Fine")},
+		}, Edit{Author: "a"})
+		var be *BatchError
+		if !errors.As(err, &be) || len(be.Failed) != 2 || be.Failed[0].Name != "two" || be.Failed[1].Name != "three" {
+			t.Fatalf("PutBatch = %v, want clashes of two and three", err)
+		}
+		if after := snapshot(t, s); after != before {
+			t.Errorf("a batch with clashes changed the store")
+		}
+
+		// Without the option, labels may repeat.
+		free := open(t)
+		for _, zid := range []string{"Z1", "Z2"} {
+			if _, err := free.Put(ctx, "", z2(zid, `"x"`, "Z1002:Same"), Edit{Author: "a"}); err != nil {
+				t.Errorf("Put(%s) without unique labels = %v", zid, err)
+			}
+		}
+	})
+}
