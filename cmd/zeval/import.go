@@ -15,7 +15,8 @@ import (
 
 // runImport loads a folder of Z*.json files into the store. The whole import is one
 // transaction: when any file is rejected, every rejected file is listed with the reason and
-// nothing is written. Files whose object is already stored as is write nothing, so importing
+// nothing is written. Labels are kept unique per language, as on Wikifunctions, unless
+// --allow-duplicate-labels. Files whose object is already stored as is write nothing, so importing
 // the same folder twice is harmless.
 func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
@@ -24,6 +25,7 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	author := fs.String("author", storeDefaultAuthor(), "author of the revisions")
 	comment := fs.String("comment", "", "comment of the revisions (default: \"import DIR\")")
 	noValidate := fs.Bool("no-validate", false, "check only the Z2 envelope, not the ZObject inside")
+	dupLabels := fs.Bool("allow-duplicate-labels", false, "let two objects have the same label in one language")
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: zeval import [flags] DIR\n\nLoads every Z*.json file of DIR into the store, all or nothing.\n\nflags:")
 		fs.PrintDefaults()
@@ -46,6 +48,9 @@ func runImport(ctx context.Context, env *cliEnv, args []string) error {
 	var opts []store.Option
 	if !*noValidate {
 		opts = append(opts, store.WithValidator(zobjectValidator{}))
+	}
+	if !*dupLabels {
+		opts = append(opts, store.WithUniqueLabels())
 	}
 	s, err := store.Open(ctx, *db, opts...)
 	if err != nil {
