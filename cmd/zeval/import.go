@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"strings"
 	"time"
 
 	"github.com/zeval/zeval/internal/store"
@@ -141,7 +142,7 @@ type zobjectError struct{ z5 *zobject.Object }
 func (e *zobjectError) Error() string {
 	s := e.z5.String()
 	if len(s) > 400 {
-		s = s[:400] + "..."
+		s = strings.ToValidUTF8(s[:400], "") + "..."
 	}
 	return "not a valid ZObject (" + zobject.ErrorType(e.z5) + "): " + s
 }

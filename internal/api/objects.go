@@ -264,10 +264,13 @@ type objEntry struct {
 	Label      string `json:"label,omitempty"`
 }
 
-// objListParams are the query parameters a list takes.
-var objListParams = map[string]bool{
-	"type": true, "label": true, "prefix": true, "language": true, "aliases": true,
-	"ref": true, "after": true, "limit": true,
+// objListParam reports whether a list takes the query parameter k.
+func objListParam(k string) bool {
+	switch k {
+	case "type", "label", "prefix", "language", "aliases", "ref", "after", "limit":
+		return true
+	}
+	return false
 }
 
 func (h *objectsHandler) list(w http.ResponseWriter, r *http.Request) {
@@ -295,7 +298,7 @@ func (h *objectsHandler) list(w http.ResponseWriter, r *http.Request) {
 func objParseList(v url.Values) (store.Query, string) {
 	var q store.Query
 	for k, vals := range v {
-		if !objListParams[k] {
+		if !objListParam(k) {
 			return q, fmt.Sprintf("unknown parameter %q (known: type, label, prefix, language, aliases, ref, after, limit)", k)
 		}
 		if len(vals) > 1 {
