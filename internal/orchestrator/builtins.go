@@ -137,7 +137,7 @@ func biIf(r *run, args []*binding) result {
 	if truth {
 		branch = args[1]
 	}
-	v, res := r.resolve(branch.raw, branch.scope)
+	v, res := r.resolveWith(branch.raw, branch.scope, false)
 	if res.failed() {
 		return res
 	}

@@ -21,6 +21,10 @@ type run struct {
 	noValidate int
 	fetched    map[string]fetchResult // ZID -> persistent object, for this evaluation
 	types      map[string]*z.Object   // type key of a generic type call -> its Z4
+	// closures maps the functions (Z8) that compositions return to the frame they were
+	// returned from: their argument references belong there (upstream keeps a scope with
+	// every object). Each returned function is a fresh copy, so the key is unique.
+	closures map[*z.Object]*frame
 }
 
 type fetchResult struct {
@@ -155,6 +159,13 @@ const maxResolveSteps = 1000
 // generic type of an instance (a Z1K1 that is a function call) computed. Sub-objects are left
 // alone. It returns the value, or a failed result.
 func (r *run) resolve(expr *z.Object, scope *frame) (*z.Object, result) {
+	return r.resolveWith(expr, scope, true)
+}
+
+// resolveWith is resolve; without evenBuiltins a reference to a built-in object is a value
+// and stays a reference, as it does where upstream resolves results (composition bodies, the
+// branch If returns) rather than arguments.
+func (r *run) resolveWith(expr *z.Object, scope *frame, evenBuiltins bool) (*z.Object, result) {
 	for step := 0; step < maxResolveSteps; step++ {
 		switch {
 		case expr == nil:
@@ -172,6 +183,9 @@ func (r *run) resolve(expr *z.Object, scope *frame) (*z.Object, result) {
 			expr = v
 		case expr.IsRef():
 			zid := expr.RefID()
+			if !evenBuiltins && !userDefined(zid) {
+				return expr, result{}
+			}
 			obj, err := r.fetch(zid)
 			if err != nil {
 				return nil, failure(fetchError(zid, err))
@@ -323,11 +337,22 @@ func (r *run) lightValue(b *binding) (*z.Object, result) {
 // are left alone. It fails when an argument it needs fails, and when o is too large to walk:
 // a result may share sub-objects so much that, walked as a tree, it never ends.
 func (r *run) nested(o *z.Object, scope *frame) (*z.Object, result) {
+	return r.bindAll(o, scope, false)
+}
+
+// capture prepares the result of a composition that is not the top-level call: functions in
+// it become closures over the composition's frame (see run.closures), and other argument
+// references are bound as nested binds them.
+func (r *run) capture(o *z.Object, scope *frame) (*z.Object, result) {
+	return r.bindAll(o, scope, true)
+}
+
+func (r *run) bindAll(o *z.Object, scope *frame, capture bool) (*z.Object, result) {
 	if scope == nil {
 		return o, result{}
 	}
-	w := binder{r: r, scope: scope, budget: r.o.maxNodes}
-	v := w.bind(o, nil)
+	w := binder{r: r, budget: r.o.maxNodes, capture: capture}
+	v := w.bind(o, scope, nil)
 	if w.failed.failed() {
 		return nil, w.failed
 	}
@@ -338,17 +363,18 @@ func (r *run) nested(o *z.Object, scope *frame) (*z.Object, result) {
 	return v, result{}
 }
 
-// binder is one walk of nested.
+// binder is one walk of nested or capture.
 type binder struct {
-	r      *run
-	scope  *frame
-	budget int    // objects the walk may still visit
-	failed result // the first failure of an argument
+	r       *run
+	budget  int    // objects the walk may still visit
+	failed  result // the first failure of an argument
+	capture bool   // make functions closures instead of binding inside them
 }
 
-// bind is nested inside function literals whose own argument names are in shadow: a
-// reference to one of those belongs to the literal, not to the enclosing scope.
-func (w *binder) bind(o *z.Object, shadow []string) *z.Object {
+// bind binds the argument references in o to scope, except those to the arguments of the
+// function literals o is inside of (shadow): a reference to one of those belongs to the
+// literal, not to the enclosing scope. Inside a closure, its own frame is the scope.
+func (w *binder) bind(o *z.Object, scope *frame, shadow []string) *z.Object {
 	if w.budget--; w.budget < 0 || w.failed.failed() {
 		return o
 	}
@@ -357,7 +383,7 @@ func (w *binder) bind(o *z.Object, shadow []string) *z.Object {
 		items := o.Items()
 		var out []*z.Object
 		for i, it := range items {
-			v := w.bind(it, shadow)
+			v := w.bind(it, scope, shadow)
 			if v != it && out == nil {
 				out = make([]*z.Object, len(items))
 				copy(out, items)
@@ -366,7 +392,7 @@ func (w *binder) bind(o *z.Object, shadow []string) *z.Object {
 				out[i] = v
 			}
 		}
-		it := w.bind(o.ItemType(), shadow)
+		it := w.bind(o.ItemType(), scope, shadow)
 		if out == nil && it == o.ItemType() {
 			return o
 		}
@@ -384,7 +410,7 @@ func (w *binder) bind(o *z.Object, shadow []string) *z.Object {
 			if contains(shadow, name) {
 				return o
 			}
-			b := w.scope.lookup(name)
+			b := scope.lookup(name)
 			if b == nil {
 				return o
 			}
@@ -396,6 +422,19 @@ func (w *binder) bind(o *z.Object, shadow []string) *z.Object {
 			return v
 		}
 		if t.Is(z.Z8) {
+			if f, ok := w.r.closures[o]; ok {
+				if w.capture {
+					return o // a closure already, over a deeper frame
+				}
+				scope, shadow = f, nil
+			} else if w.capture {
+				c := z.NewRecordOf(o.Fields()...)
+				if w.r.closures == nil {
+					w.r.closures = make(map[*z.Object]*frame)
+				}
+				w.r.closures[c] = scope
+				return c
+			}
 			for _, d := range listItems(o.Get("Z8K1")) {
 				name := text(d.Get("Z17K2"))
 				shadow = append(shadow[:len(shadow):len(shadow)], name, z.LocalKey(name))
@@ -405,7 +444,7 @@ func (w *binder) bind(o *z.Object, shadow []string) *z.Object {
 		var fields []z.Field
 		for i, k := range o.Keys() {
 			v := o.Get(k)
-			nv := w.bind(v, shadow)
+			nv := w.bind(v, scope, shadow)
 			if nv != v && fields == nil {
 				fields = o.Fields()
 			}
@@ -532,8 +571,13 @@ func (r *run) execute(call *z.Object, scope *frame) result {
 		return failure(z.ErrorString(z.CodeInEvaluation, "Z7K1 is not a function: "+fn.String()))
 	}
 
-	// Bind the arguments, unevaluated, in a new frame.
-	callee := &frame{parent: scope}
+	// Bind the arguments, unevaluated, in a new frame. A function returned by a composition
+	// sees the frame it came from; any other sees its caller's.
+	parent := scope
+	if f, ok := r.closures[fn]; ok {
+		parent = f
+	}
+	callee := &frame{parent: parent}
 	decls := listItems(fn.Get("Z8K1"))
 	used := make([]string, 0, len(decls))
 	var problems []string
@@ -659,11 +703,18 @@ func contains(list []string, s string) bool {
 // runComposition evaluates a composition (Z14K2) in the callee's frame. Argument references
 // left in the result (in a returned function, say) are bound to the arguments' values.
 func (r *run) runComposition(body *z.Object, callee *frame) result {
-	v, res := r.resolve(body, callee)
+	v, res := r.resolveWith(body, callee, false)
 	if res.failed() {
 		return res
 	}
-	v, res = r.nested(v, callee)
+	// At the top, argument references left in the result are bound to the arguments as
+	// written (upstream's resolveDanglingReferences); deeper, functions in the result become
+	// closures.
+	if r.depth == 1 {
+		v, res = r.nested(v, callee)
+	} else {
+		v, res = r.capture(v, callee)
+	}
 	if res.failed() {
 		return res
 	}
