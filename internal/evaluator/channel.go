@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,25 +158,46 @@ func readFrame(r *bufio.Reader, shmDir string) (*frame, error) {
 
 var shmSeq atomic.Int64
 
-// appendFrame encodes f with its length prefix, moving a large payload to shared memory.
+// encodeFrame encodes f with its length prefix, moving a large payload to shared memory. The
+// frames zeval sends are built by hand: json.Marshal would re-validate and copy the payloads,
+// which are already JSON.
 func encodeFrame(f *frame, shmDir string) ([]byte, error) {
-	body, err := json.Marshal(f)
-	if err != nil {
-		return nil, err
+	body := make([]byte, 4, 64+len(f.Args)+len(f.Z22))
+	body = append(body, `{"op":`...)
+	body = strconv.AppendQuote(body, f.Op)
+	if len(f.ID) > 0 {
+		body = append(body, `,"id":`...)
+		body = append(body, f.ID...)
 	}
-	if len(body) > shmThreshold && shmDir != "" {
-		path := filepath.Join(shmDir, fmt.Sprintf("zeval-go-%d-%d", os.Getpid(), shmSeq.Add(1)))
-		if err := os.WriteFile(path, body, 0o600); err != nil {
-			return nil, fmt.Errorf("evaluator: shared-memory frame: %w", err)
-		}
-		body, _ = json.Marshal(&frame{SHM: path, Size: len(body)})
+	if len(f.Args) > 0 {
+		body = append(body, `,"args":`...)
+		body = append(body, f.Args...)
 	}
+	if len(f.Z22) > 0 {
+		body = append(body, `,"z22":`...)
+		body = append(body, f.Z22...)
+	}
+	body = append(body, '}')
+	if len(body)-4 <= shmThreshold || shmDir == "" {
+		binary.BigEndian.PutUint32(body, uint32(len(body)-4))
+		return body, nil
+	}
+	return shmFrame(body[4:], shmDir)
+}
+
+// shmFrame writes body to a shared-memory file and returns the small frame that points to it.
+func shmFrame(body []byte, shmDir string) ([]byte, error) {
 	if len(body) > maxFrame {
 		return nil, fmt.Errorf("evaluator: frame of %d bytes exceeds the limit", len(body))
 	}
-	out := make([]byte, 4+len(body))
-	binary.BigEndian.PutUint32(out, uint32(len(body)))
-	copy(out[4:], body)
+	path := filepath.Join(shmDir, fmt.Sprintf("zeval-go-%d-%d", os.Getpid(), shmSeq.Add(1)))
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		return nil, fmt.Errorf("evaluator: shared-memory frame: %w", err)
+	}
+	small, _ := json.Marshal(&frame{SHM: path, Size: len(body)})
+	out := make([]byte, 4+len(small))
+	binary.BigEndian.PutUint32(out, uint32(len(small)))
+	copy(out[4:], small)
 	return out, nil
 }
 

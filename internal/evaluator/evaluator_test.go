@@ -100,7 +100,7 @@ func value(t testing.TB, z22 *z.Object) string {
 // errorText returns the Z5 of a Z22 as text, or "".
 func errorText(z22 *z.Object) string {
 	e := z.EnvelopeError(z22)
-	if e == nil {
+	if z.IsVoid(e) {
 		return ""
 	}
 	return e.String()
