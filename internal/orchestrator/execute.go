@@ -36,7 +36,7 @@ func newRun(ctx context.Context, o *Orchestrator, sel Selector) *run {
 	if sel == nil {
 		sel = o.selector
 	}
-	return &run{ctx: ctx, o: o, selector: sel, fetched: make(map[string]fetchResult), types: make(map[string]*z.Object)}
+	return &run{ctx: ctx, o: o, selector: sel}
 }
 
 // argState says how far an argument has been evaluated.
@@ -139,6 +139,9 @@ func (r *run) fetch(zid string) (*z.Object, error) {
 			err = fmt.Errorf("%s has no value (Z2K2): %w", zid, ErrNotFound)
 		}
 	}
+	if r.fetched == nil {
+		r.fetched = make(map[string]fetchResult)
+	}
 	r.fetched[zid] = fetchResult{obj, err}
 	return obj, err
 }
@@ -237,6 +240,9 @@ func (r *run) genericType(t *z.Object, scope *frame) (*z.Object, result) {
 		return nil, failure(z.ErrorString(z.CodeArgumentType, "Generic type function did not return a Z4: "+typ.String()))
 	}
 	if cacheable {
+		if r.types == nil {
+			r.types = make(map[string]*z.Object)
+		}
 		r.types[key] = typ
 	}
 	if shared && r.o.typeCount.Add(1) <= maxSharedTypes {

@@ -168,11 +168,8 @@ type Outcome struct {
 // envelope or measuring the call: the cheaper entry point for callers in the same process
 // (page rendering) that only need the value.
 func (o *Orchestrator) Run(ctx context.Context, req Request) Outcome {
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
+	ctx, cancel := o.budget(ctx)
+	defer cancel()
 	res := o.limitResult(newRun(ctx, o, req.Selector).orchestrate(req.Call, req.DoValidate))
 	out := Outcome{Value: res.value, Error: res.err()}
 	for _, e := range res.meta {
@@ -195,11 +192,8 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) Outcome {
 func (o *Orchestrator) Evaluate(ctx context.Context, req Request) *z.Object {
 	start := time.Now()
 	cpu0 := cpuTime()
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
+	ctx, cancel := o.budget(ctx)
+	defer cancel()
 	r := newRun(ctx, o, req.Selector)
 	res := o.limitResult(r.orchestrate(req.Call, req.DoValidate))
 	end := time.Now()
@@ -211,6 +205,18 @@ func (o *Orchestrator) Evaluate(ctx context.Context, req Request) *z.Object {
 	meta = meta.set("orchestrationDuration", z.NewString(formatWholeMillis(end.Sub(start))))
 	meta = meta.set("orchestrationHostname", z.NewString(o.hostname))
 	return envelope(res.value, meta)
+}
+
+// budget bounds ctx by the orchestrator's timeout, unless it has an earlier deadline already
+// (a page render sets one for all its calls, and this spares each call a timer).
+func (o *Orchestrator) budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	if o.timeout <= 0 {
+		return ctx, func() {}
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= o.timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, o.timeout)
 }
 
 // orchestrate is upstream's orchestrate() without the timing metadata.
