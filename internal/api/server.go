@@ -108,6 +108,10 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		respondError(w, http.StatusBadRequest, "request body is not a JSON object with a zobject: "+err.Error())
 		return
 	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		respondError(w, http.StatusBadRequest, "request body has more than one JSON value")
+		return
+	}
 	if len(bytes.TrimSpace(req.ZObject)) == 0 || bytes.Equal(bytes.TrimSpace(req.ZObject), []byte("null")) {
 		respondError(w, http.StatusBadRequest, `request body has no "zobject"`)
 		return

@@ -169,6 +169,7 @@ func TestEvaluateBadInput(t *testing.T) {
 	}{
 		{"malformed JSON", "/1/v1/evaluate/", `{"zobject": {`, 400, `"error"`},
 		{"not an object", "/1/v1/evaluate/", `[1,2]`, 400, `"error"`},
+		{"trailing data", "/1/v1/evaluate/", `{"zobject": "x"} {}`, 400, "more than one JSON value"},
 		{"no zobject", "/1/v1/evaluate/", `{"doValidate": true}`, 400, `no \"zobject\"`},
 		{"too large", "/1/v1/evaluate/", `{"zobject": "` + strings.Repeat("x", 2000) + `"}`, 413, "larger than 1024"},
 		{"unknown ZID", "/1/v1/evaluate/", `{"zobject": {"Z1K1": "Z7", "Z7K1": "Z88888"}}`, 200, `"Z504"`},
