@@ -346,6 +346,9 @@ func (h *objectsHandler) storeError(w http.ResponseWriter, r *http.Request, zid 
 		objError(w, http.StatusNotFound, err.Error(), z.ErrorString(z.CodeZIDNotFound, zid))
 	case errors.Is(err, store.ErrMalformed):
 		objError(w, http.StatusBadRequest, err.Error(), z.ErrorString(z.CodeSyntax, objReason(err), objTruncate(string(body), 1024)))
+	case errors.Is(err, store.ErrValidatorPanic):
+		h.logger.LogAttrs(r.Context(), slog.LevelError, "validator panic", slog.String("zid", zid), slog.String("error", err.Error()))
+		objError(w, http.StatusInternalServerError, "the validator failed", z.ErrorString(z.CodeUnknown, "the validator failed"))
 	case errors.As(err, &lc):
 		objError(w, http.StatusUnprocessableEntity, err.Error(), z.ErrorString(z.CodeLabelClash, lc.Other, lc.Language))
 	case errors.As(err, &ie):

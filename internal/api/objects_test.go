@@ -301,6 +301,25 @@ func TestObjectsLabelClash(t *testing.T) {
 	}
 }
 
+func TestObjectsValidatorPanic(t *testing.T) {
+	s, err := store.Open(context.Background(), store.Memory, store.WithValidator(store.ValidatorFunc(func(context.Context, []byte) error {
+		panic("validator bug")
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := NewObjectsHandler(s)
+	w := do(t, h, objRequest{"PUT", "/v1/objects/Z10001", objZ2("Z10001", `"a"`, "a"), nil})
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("PUT with a panicking validator = %d %s, want 500", w.Code, w.Body)
+	}
+	errorBody(t, w)
+	if w := do(t, h, objRequest{"GET", "/v1/objects/Z10001", "", nil}); w.Code != http.StatusNotFound {
+		t.Errorf("GET after a failed PUT = %d, want 404", w.Code)
+	}
+}
+
 func TestObjectsValidatorZ5IsPassedOn(t *testing.T) {
 	_, h := newObjectsServer(t)
 	body := `{"Z1K1":"Z2","Z2K1":"Z10001","Z2K2":{"Z1K1":"Z40","Z40K1":"Z99"}}`

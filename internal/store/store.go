@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -386,8 +387,18 @@ func (s *Store) prepare(ctx context.Context, zid string, z2 []byte) (*Envelope, 
 		return nil, fmt.Errorf("%w: %d bytes, more than the limit of %d", ErrTooLarge, len(z2), s.maxBytes)
 	}
 	if c, ok := s.validator.(Canonicalizer); ok {
-		canon, err := c.Canonicalize(ctx, z2)
+		// Text that is not JSON at all gets the store's own syntax error (ErrMalformed), the
+		// same with or without a canonicalizer.
+		if !json.Valid(z2) || !utf8.Valid(z2) {
+			if _, err := ParseZ2(z2, zid); err != nil {
+				return nil, err
+			}
+		}
+		canon, err := guard("canonicalizer", func() ([]byte, error) { return c.Canonicalize(ctx, z2) })
 		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			return nil, &InvalidError{ZID: zid, Err: err}
 		}
 		z2 = canon
@@ -397,7 +408,8 @@ func (s *Store) prepare(ctx context.Context, zid string, z2 []byte) (*Envelope, 
 		return nil, err
 	}
 	if s.validator != nil {
-		if err := s.validator.Validate(ctx, env.Canonical); err != nil {
+		_, err := guard("validator", func() ([]byte, error) { return nil, s.validator.Validate(ctx, env.Canonical) })
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -405,6 +417,21 @@ func (s *Store) prepare(ctx context.Context, zid string, z2 []byte) (*Envelope, 
 		}
 	}
 	return env, nil
+}
+
+// ErrValidatorPanic is wrapped by the error of a write whose validator or canonicalizer
+// panicked: the object is refused, the panic goes no further.
+var ErrValidatorPanic = errors.New("store: the validator panicked")
+
+// guard calls f, turning a panic into an error, so that a bug in the injected validator costs
+// one refused write and not the process.
+func guard(what string, f func() ([]byte, error)) (b []byte, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			b, err = nil, fmt.Errorf("%w: %s: %v", ErrValidatorPanic, what, v)
+		}
+	}()
+	return f()
 }
 
 // inWriteTx runs f in one write transaction, committing when f returns nil.

@@ -656,11 +656,19 @@ func TestConcurrent(t *testing.T) {
 }
 
 // canonicalizer is a validator with the optional Canonicalizer interface.
-type canonicalizer struct{ fail bool }
+type canonicalizer struct{ fail, panicCanon, panicValidate bool }
 
-func (canonicalizer) Validate(context.Context, []byte) error { return nil }
+func (c canonicalizer) Validate(context.Context, []byte) error {
+	if c.panicValidate {
+		panic("validator bug")
+	}
+	return nil
+}
 
 func (c canonicalizer) Canonicalize(_ context.Context, z2 []byte) ([]byte, error) {
+	if c.panicCanon {
+		panic("canonicalizer bug")
+	}
 	if c.fail {
 		return nil, &z5Error{key: "Z501"}
 	}
@@ -681,6 +689,23 @@ func TestCanonicalizer(t *testing.T) {
 	var z5 *z5Error
 	if !errors.Is(err, ErrInvalid) || !errors.As(err, &z5) {
 		t.Errorf("Put = %v, want ErrInvalid wrapping the canonicalizer's error", err)
+	}
+	// Text that is not JSON gets the store's syntax error, canonicalizer or not.
+	for _, body := range []string{`{"Z1K1":`, "{\"Z1K1\":\"\xff\"}"} {
+		if _, err := s.Put(ctx, "Z10001", []byte(body), Edit{Author: "a"}); !errors.Is(err, ErrMalformed) {
+			t.Errorf("Put(%q) = %v, want ErrMalformed", body, err)
+		}
+	}
+	// A panicking validator or canonicalizer refuses the write and nothing more.
+	for _, c := range []canonicalizer{{panicCanon: true}, {panicValidate: true}} {
+		s = openMemory(t, WithValidator(c))
+		_, err := s.Put(ctx, "", z2("Z10001", `"x"`), Edit{Author: "a"})
+		if !errors.Is(err, ErrValidatorPanic) || !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "bug") {
+			t.Errorf("Put with %+v = %v, want ErrValidatorPanic", c, err)
+		}
+		if g, _ := s.Generation(ctx); g != 0 {
+			t.Errorf("Put with %+v wrote something", c)
+		}
 	}
 }
 
