@@ -60,8 +60,10 @@ type BatchResult struct {
 
 // PutBatch writes all docs in one transaction: all of them or none. Every document is checked
 // first (envelope and validator) and every failure is reported in a *BatchError, not only the
-// first; two documents with the same ZID are a failure too. Documents whose bytes equal the
-// latest revision write nothing, so repeating a batch is harmless.
+// first; two documents with the same ZID are a failure too. Label clashes (WithUniqueLabels)
+// are found while writing, so they are reported, all of them, only when no document failed
+// the checks. Documents whose bytes equal the latest revision write nothing, so repeating a
+// batch is harmless.
 func (s *Store) PutBatch(ctx context.Context, docs []Doc, e Edit) (BatchResult, error) {
 	if err := e.check(); err != nil {
 		return BatchResult{}, err
