@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,8 @@ type Config struct {
 	// NoPython set disables Python.
 	PythonKernel string
 	NoPython     bool
+	// NoJavaScript disables the embedded JavaScript engine.
+	NoJavaScript bool
 	// MinIdle and MaxKernels size the Python pool (defaults 2 and 32).
 	MinIdle    int
 	MaxKernels int
@@ -60,8 +63,10 @@ type Evaluator struct {
 	ownDir bool
 	log    *slog.Logger
 
+	js     *jsRuntime
+
 	mu   sync.Mutex
-	warm map[string][]*pyInstance // kept across sessions when ReuseKernels is set
+	warm map[string][]instance // kept across sessions when ReuseKernels is set
 }
 
 // New starts the evaluator: the Python pool begins to fill in the background.
@@ -84,7 +89,10 @@ func New(cfg Config) (*Evaluator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Evaluator{cfg: cfg, log: cfg.Logger, warm: map[string][]*pyInstance{}}
+	e := &Evaluator{cfg: cfg, log: cfg.Logger, warm: map[string][]instance{}}
+	if !cfg.NoJavaScript {
+		e.js = &jsRuntime{e: e}
+	}
 	if cfg.NoPython {
 		return e, nil
 	}
@@ -141,10 +149,15 @@ func (e *Evaluator) SetCaller(f CallFunc) { e.caller = f }
 
 // Languages lists the programming languages (Z61K1) the evaluator runs.
 func (e *Evaluator) Languages() []string {
-	if e.py == nil {
-		return nil
+	var langs []string
+	if e.js != nil {
+		langs = append(langs, "javascript", "javascript-es2015", "javascript-es2016", "javascript-es2017",
+			"javascript-es2018", "javascript-es2019", "javascript-es2020")
 	}
-	return []string{"python", "python-3", "python-3-7", "python-3-8", "python-3-9", "python3"}
+	if e.py != nil {
+		langs = append(langs, "python", "python-3", "python-3-7", "python-3-8", "python-3-9", "python3")
+	}
+	return langs
 }
 
 // Pool returns the Python kernel pool (nil without Python), for stats and readiness.
@@ -159,7 +172,7 @@ func (e *Evaluator) Pool() *pool.Pool {
 func (e *Evaluator) Close() {
 	e.mu.Lock()
 	warm := e.warm
-	e.warm = map[string][]*pyInstance{}
+	e.warm = map[string][]instance{}
 	e.mu.Unlock()
 	for _, list := range warm {
 		for _, in := range list {
@@ -184,7 +197,7 @@ type function struct {
 
 // parseCall takes apart the Z7 the orchestrator hands over: the function (a Z8 with the chosen
 // implementation as the only item of Z8K4) and the evaluated arguments.
-func parseCall(language string, call *z.Object) (*function, json.RawMessage, *z.Object) {
+func parseCall(language string, call *z.Object) (*function, []z.Field, *z.Object) {
 	fn := call.Get("Z7K1")
 	if !fn.IsRecord() {
 		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function call has no literal function (Z8).")
@@ -202,22 +215,12 @@ func parseCall(language string, call *z.Object) (*function, json.RawMessage, *z.
 	if name == "" {
 		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function has no identity (Z8K5).")
 	}
-	args := []byte{'{'}
-	first := true
+	var args []z.Field
 	for _, f := range call.Fields() {
-		if f.Key == "Z1K1" || f.Key == "Z7K1" {
-			continue
+		if f.Key != "Z1K1" && f.Key != "Z7K1" {
+			args = append(args, f)
 		}
-		if !first {
-			args = append(args, ',')
-		}
-		first = false
-		k, _ := json.Marshal(f.Key)
-		args = append(args, k...)
-		args = append(args, ':')
-		args = z.AppendNormal(args, f.Value)
 	}
-	args = append(args, '}')
 	sum := sha256.Sum256([]byte(code.StringValue()))
 	return &function{
 		name: name, language: language, code: code.StringValue(),
@@ -247,7 +250,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 	if zerr != nil {
 		return failed(zerr), nil
 	}
-	if e.py == nil || !isPython(language) {
+	if e.runtimeFor(language) == nil {
 		return failed(z.ErrorString(z.CodeInEvaluation, "No evaluator is available for "+language+".")), nil
 	}
 	s := SessionFrom(ctx)
@@ -266,30 +269,61 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 	}
 	callCtx, cancel := e.callContext(ctx)
 	defer cancel()
-	res, err := in.call(callCtx, args, e.nested)
+	out, err := in.invoke(callCtx, args)
 	switch {
 	case errors.Is(err, errTimeLimit):
-		s.drop(fn.key, in)
+		if !in.usable() {
+			s.drop(fn.key, in)
+		}
 		return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil
 	case err != nil:
 		s.drop(fn.key, in)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return failed(z.ErrorString(z.CodeInEvaluation, "The "+language+" kernel failed while running "+fn.name+": "+err.Error())), nil
-	}
-	if res.interrupted {
-		return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil
-	}
-	out, perr := z.Parse(res.z22)
-	if perr != nil {
-		return failed(z.ErrorString(z.CodeInEvaluation, "The "+language+" runtime returned an invalid result: "+perr.Error())), nil
+		return failed(z.ErrorString(z.CodeInEvaluation, "The "+language+" runtime failed while running "+fn.name+": "+err.Error())), nil
 	}
 	return out, nil
 }
 
+// instance is one function loaded in one runtime (a kernel, a JavaScript VM) for one session.
+type instance interface {
+	// invoke calls the function; it returns the Z22, or an error when the platform failed or
+	// the time ran out (errTimeLimit).
+	invoke(ctx context.Context, args []z.Field) (*z.Object, error)
+	usable() bool
+	close()
+}
+
+// loader loads functions of one language.
+type loader interface {
+	load(ctx context.Context, fn *function) (instance, error)
+}
+
+// runtimeFor returns the loader for a programming language, or nil.
+func (e *Evaluator) runtimeFor(language string) loader {
+	switch {
+	case e.py != nil && isPython(language):
+		return pyLoader{e}
+	case e.js != nil && isJavaScript(language):
+		return e.js
+	}
+	return nil
+}
+
 func isPython(language string) bool {
-	return language == "python" || language == "python3" || len(language) > 7 && language[:7] == "python-"
+	return language == "python" || language == "python3" || strings.HasPrefix(language, "python-")
+}
+
+func isJavaScript(language string) bool {
+	return language == "javascript" || strings.HasPrefix(language, "javascript-")
+}
+
+// pyLoader loads Python functions into kernels, answering their nested calls.
+type pyLoader struct{ e *Evaluator }
+
+func (l pyLoader) load(ctx context.Context, fn *function) (instance, error) {
+	return l.e.py.load(ctx, fn, l.e.nested)
 }
 
 // callContext applies the per-call time limit; a nested call shares its outer call's deadline.
@@ -308,7 +342,7 @@ func timeLimitError(fn *function, limit time.Duration) *z.Object {
 func (e *Evaluator) nested(ctx context.Context, z7 json.RawMessage) json.RawMessage {
 	depth := depthOf(ctx) + 1
 	if depth > e.cfg.MaxDepth {
-		return failed(z.ErrorString(z.CodeInEvaluation, fmt.Sprintf("Nested function calls went deeper than the limit of %d.", e.cfg.MaxDepth))).NormalJSON()
+		return failed(depthError(e.cfg.MaxDepth)).NormalJSON()
 	}
 	call, err := z.Parse(z7)
 	if err != nil {
@@ -318,6 +352,10 @@ func (e *Evaluator) nested(ctx context.Context, z7 json.RawMessage) json.RawMess
 		return failed(z.ErrorString(z.CodeNotImplemented, "Nested function calls are not available here.")).NormalJSON()
 	}
 	return e.caller(withDepth(ctx, depth), call).NormalJSON()
+}
+
+func depthError(limit int) *z.Object {
+	return z.ErrorString(z.CodeInEvaluation, fmt.Sprintf("Nested function calls went deeper than the limit of %d.", limit))
 }
 
 type depthKey struct{}

@@ -19,10 +19,19 @@ type library struct {
 	fns map[string]string // ZID → code
 }
 
+// languageOf tells the test functions apart: JavaScript ones start with "function".
+func languageOf(code string) (lang, zid string) {
+	if strings.HasPrefix(code, "function") {
+		return "javascript", "Z600"
+	}
+	return "python-3", "Z610"
+}
+
 func testFunction(t testing.TB, zid, code string) *z.Object {
 	t.Helper()
-	src := fmt.Sprintf(`{"Z1K1":"Z8","Z8K1":["Z17"],"Z8K2":"Z1","Z8K3":["Z20"],"Z8K4":["Z14",{"Z1K1":"Z14","Z14K1":%q,"Z14K3":{"Z1K1":"Z16","Z16K1":"Z610","Z16K2":%s}}],"Z8K5":%q}`,
-		zid, mustJSON(code), zid)
+	_, langZID := languageOf(code)
+	src := fmt.Sprintf(`{"Z1K1":"Z8","Z8K1":["Z17"],"Z8K2":"Z1","Z8K3":["Z20"],"Z8K4":["Z14",{"Z1K1":"Z14","Z14K1":%q,"Z14K3":{"Z1K1":"Z16","Z16K1":%q,"Z16K2":%s}}],"Z8K5":%q}`,
+		zid, langZID, mustJSON(code), zid)
 	o, err := z.Parse([]byte(src))
 	if err != nil {
 		t.Fatalf("bad test function: %v", err)
@@ -41,7 +50,8 @@ func (l *library) call(t testing.TB, ctx context.Context, zid string, args ...*z
 	for i, a := range args {
 		fields = append(fields, z.KV(fmt.Sprintf("%sK%d", zid, i+1), a))
 	}
-	out, err := l.e.Evaluate(ctx, "python-3", z.NewRecord(z.NewRef("Z7"), fields...))
+	lang, _ := languageOf(l.fns[zid])
+	out, err := l.e.Evaluate(ctx, lang, z.NewRecord(z.NewRef("Z7"), fields...))
 	if err != nil {
 		t.Fatalf("Evaluate(%s): platform error %v", zid, err)
 	}
@@ -62,7 +72,8 @@ func (l *library) nested(t testing.TB) CallFunc {
 				fields = append(fields, f)
 			}
 		}
-		out, err := l.e.Evaluate(ctx, "python-3", z.NewRecord(z.NewRef("Z7"), fields...))
+		lang, _ := languageOf(code)
+		out, err := l.e.Evaluate(ctx, lang, z.NewRecord(z.NewRef("Z7"), fields...))
 		if err != nil {
 			return failed(z.ErrorString(z.CodeInEvaluation, err.Error()))
 		}
@@ -122,6 +133,10 @@ var testFunctions = map[string]string{
 	"Z1009": "def Z1009(:\n\treturn 1",
 	"Z1010": "def Z1010():\n\traise ValueError('no good')",
 	"Z1011": "def Z1011(Z1011K1):\n\treturn Z1011K1 * 3",
+	// JavaScript, and calls across the two languages: Z1020 (JS) → Z1021 (Python) → Z1020 (JS).
+	"Z1020": "function Z1020(Z1020K1) {\n\tconst n = Number(Z1020K1);\n\tif (n <= 0) { return 'js-done'; }\n\treturn 'j' + n + ':' + W.Call('Z1021', {Z1021K1: String(n - 1)});\n}",
+	"Z1021": "def Z1021(Z1021K1):\n\treturn 'p' + Z1021K1 + ':' + W.Call('Z1020', Z1020K1=Z1021K1)",
+	"Z1022": "function Z1022() { while (true) {} }",
 }
 
 func runBasics(t *testing.T, cfg Config) {
@@ -166,6 +181,9 @@ func runBasics(t *testing.T, cfg Config) {
 	if got := value(t, l.call(t, ctx, "Z1008")); got != "printed" {
 		t.Errorf("a function printing 5 MB = %s, want printed", got)
 	}
+	if got := value(t, l.call(t, ctx, "Z1020", str("2"))); got != "j2:p1:j1:p0:js-done" {
+		t.Errorf("Z1020(2) across JavaScript and Python = %s, want j2:p1:j1:p0:js-done", got)
+	}
 }
 
 func TestChannel(t *testing.T)    { runBasics(t, Config{}) }
@@ -184,6 +202,9 @@ func TestLimits(t *testing.T) {
 	}
 	if d := time.Since(begin); d > 10*time.Second {
 		t.Errorf("infinite loop stopped after %v", d)
+	}
+	if e := errorText(l.call(t, ctx, "Z1022")); !strings.Contains(strings.ToLower(e), "time") {
+		t.Errorf("JavaScript infinite loop: error %s, want a time limit", e)
 	}
 	if e := errorText(l.call(t, ctx, "Z1006")); !strings.Contains(e, "deeper than the limit") {
 		t.Errorf("endless recursion: error %s, want the depth limit", e)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -78,6 +79,7 @@ type pyInstance struct {
 	k      *jupyter.Kernel
 	cc     *chanConn     // nil in fallback mode
 	loaded chan struct{} // closed when the loading execute_request ends (the serve loop returned)
+	zcall  zcallFunc     // answers nested calls
 
 	fbMu sync.Mutex // fallback calls are one execute_request at a time
 
@@ -99,7 +101,7 @@ func (rt *pythonRuntime) load(ctx context.Context, fn *function, zcall zcallFunc
 	if err != nil {
 		return nil, fmt.Errorf("leasing a %s kernel: %w", rt.pool.Name(), err)
 	}
-	in := &pyInstance{rt: rt, k: k, loaded: make(chan struct{})}
+	in := &pyInstance{rt: rt, k: k, loaded: make(chan struct{}), zcall: zcall}
 	token := newToken()
 	path := rt.lis.path()
 	if rt.noChannel {
@@ -197,6 +199,33 @@ func (in *pyInstance) call(ctx context.Context, args json.RawMessage, zcall zcal
 	in.breakWith(errTimeLimit)
 	in.k.Shutdown(context.Background())
 	return callResult{}, fmt.Errorf("%w: %w", errTimeLimit, ctx.Err())
+}
+
+// invoke calls the function with the arguments as normal ZObjects over the channel.
+func (in *pyInstance) invoke(ctx context.Context, args []z.Field) (*z.Object, error) {
+	buf := make([]byte, 0, 256)
+	buf = append(buf, '{')
+	for i, f := range args {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendQuote(buf, f.Key)
+		buf = append(buf, ':')
+		buf = z.AppendNormal(buf, f.Value)
+	}
+	buf = append(buf, '}')
+	res, err := in.call(ctx, buf, in.zcall)
+	if err != nil {
+		return nil, err
+	}
+	if res.interrupted {
+		return nil, errTimeLimit
+	}
+	out, perr := z.Parse(res.z22)
+	if perr != nil {
+		return failed(z.ErrorString(z.CodeInEvaluation, "The Python runtime returned an invalid result: "+perr.Error())), nil
+	}
+	return out, nil
 }
 
 // platformError explains a broken channel by the kernel's death when that is the cause.

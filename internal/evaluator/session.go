@@ -19,7 +19,7 @@ type Session struct {
 // slot is the instance of one function in a session; ready is closed once loading ended.
 type slot struct {
 	ready chan struct{}
-	in    *pyInstance
+	in    instance
 	err   error
 }
 
@@ -46,7 +46,7 @@ func SessionFrom(ctx context.Context) *Session {
 
 // instance returns the session's instance of fn, loading it on first use. Concurrent first calls
 // share one load.
-func (s *Session) instance(ctx context.Context, fn *function) (*pyInstance, error) {
+func (s *Session) instance(ctx context.Context, fn *function) (instance, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -76,7 +76,7 @@ func (s *Session) instance(ctx context.Context, fn *function) (*pyInstance, erro
 }
 
 // drop forgets a broken instance so that the function's next call gets a new kernel.
-func (s *Session) drop(key string, in *pyInstance) {
+func (s *Session) drop(key string, in instance) {
 	s.mu.Lock()
 	if sl := s.slots[key]; sl != nil && sl.in == in {
 		delete(s.slots, key)
@@ -113,7 +113,7 @@ func (s *Session) Close() {
 
 // acquire loads fn into a kernel: a kept one of the same revision when reuse is on, else a
 // fresh lease.
-func (e *Evaluator) acquire(ctx context.Context, fn *function) (*pyInstance, error) {
+func (e *Evaluator) acquire(ctx context.Context, fn *function) (instance, error) {
 	if e.cfg.ReuseKernels {
 		e.mu.Lock()
 		list := e.warm[fn.key]
@@ -129,11 +129,11 @@ func (e *Evaluator) acquire(ctx context.Context, fn *function) (*pyInstance, err
 		}
 		e.mu.Unlock()
 	}
-	return e.py.load(ctx, fn, e.nested)
+	return e.runtimeFor(fn.language).load(ctx, fn)
 }
 
 // giveBack ends a session's use of an instance.
-func (e *Evaluator) giveBack(key string, in *pyInstance) {
+func (e *Evaluator) giveBack(key string, in instance) {
 	if e.cfg.ReuseKernels && in.usable() {
 		e.mu.Lock()
 		if len(e.warm[key]) < 4 {
