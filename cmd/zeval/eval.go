@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/store"
 	z "github.com/zeval/zeval/internal/zobject"
@@ -26,6 +28,7 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	fs.SetOutput(env.stderr)
 	src := orchSourceFlags(fs)
 	resultOnly := fs.Bool("result", false, "print only the result (Z22K1)")
+	code := codeFlag(fs)
 	validate := fs.Bool("validate", true, "run upstream's doValidate checks before evaluating")
 	timeout := fs.Duration("timeout", 15*time.Second, "time budget of the evaluation")
 	fs.Usage = func() {
@@ -54,7 +57,22 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer closeFn()
-	orch := orchestrator.New(resolver, orchestrator.WithTimeout(*timeout))
+	opts := []orchestrator.Option{orchestrator.WithTimeout(*timeout)}
+	ev, err := openEvaluator(*code, slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	if ev != nil {
+		defer ev.Close()
+		session := ev.NewSession()
+		defer session.Close()
+		ctx = evaluator.WithSession(ctx, session)
+		opts = append(opts, orchestrator.WithEvaluator(ev))
+	}
+	orch := orchestrator.New(resolver, opts...)
+	if ev != nil {
+		ev.SetCaller(orch.Call)
+	}
 	call, zerr := z.Decode(data)
 	if zerr != nil {
 		call = zerr
@@ -179,3 +197,27 @@ func (r *storeResolver) Resolve(ctx context.Context, zid string) (*z.Object, err
 }
 
 var _ orchestrator.Resolver = (*storeResolver)(nil)
+
+// codeFlag is the --code flag: the languages code implementations may run in.
+func codeFlag(fs *flag.FlagSet) *string {
+	return fs.String("code", "", "run code implementations: js, python or js,python (default: none; they answer that no evaluator is available)")
+}
+
+// openEvaluator starts the evaluator for the languages of --code, or returns nil for none.
+func openEvaluator(code string, logger *slog.Logger) (*evaluator.Evaluator, error) {
+	if code == "" {
+		return nil, nil
+	}
+	js, python := false, false
+	for _, l := range strings.Split(code, ",") {
+		switch strings.TrimSpace(l) {
+		case "js", "javascript":
+			js = true
+		case "python", "py":
+			python = true
+		default:
+			return nil, fmt.Errorf("--code: unknown language %q (want js, python)", l)
+		}
+	}
+	return evaluator.New(evaluator.Config{NoJavaScript: !js, NoPython: !python, Logger: logger})
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zeval/zeval/internal/api"
+	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/orchestrator"
 )
 
@@ -24,6 +25,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	timeout := fs.Duration("timeout", 15*time.Second, "time budget of one evaluation")
 	maxDepth := fs.Int("max-depth", 256, "limit on nested function calls")
 	maxBody := fs.Int64("max-body", api.DefaultMaxBody, "limit on request body size in bytes")
+	code := codeFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: zeval serve [flags]\n\nServes POST /{domain}/v1/evaluate/ and the object API.\n\nflags:")
 		fs.PrintDefaults()
@@ -41,13 +43,28 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer closeFn()
-	orch := orchestrator.New(resolver,
-		orchestrator.WithTimeout(*timeout), orchestrator.WithMaxDepth(*maxDepth), orchestrator.WithLogger(logger))
+	orchOpts := []orchestrator.Option{
+		orchestrator.WithTimeout(*timeout), orchestrator.WithMaxDepth(*maxDepth), orchestrator.WithLogger(logger)}
+	ev, err := openEvaluator(*code, logger)
+	if err != nil {
+		return err
+	}
+	if ev != nil {
+		defer ev.Close()
+		orchOpts = append(orchOpts, orchestrator.WithEvaluator(ev))
+	}
+	orch := orchestrator.New(resolver, orchOpts...)
+	if ev != nil {
+		ev.SetCaller(orch.Call)
+	}
 	opts := []api.Option{api.WithMaxBody(*maxBody), api.WithLogger(logger)}
 	if st != nil {
 		opts = append(opts, api.WithObjects(api.NewObjectsHandler(st, api.WithObjectsLogger(logger))))
 	}
-	handler := api.New(orch, opts...)
+	var handler http.Handler = api.New(orch, opts...)
+	if ev != nil {
+		handler = withSessions(ev, handler)
+	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -71,4 +88,14 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// withSessions gives every request an evaluator session: a function called again within the
+// request reuses its kernel, and the request's kernels are released when it ends.
+func withSessions(ev *evaluator.Evaluator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := ev.NewSession()
+		defer s.Close()
+		next.ServeHTTP(w, r.WithContext(evaluator.WithSession(r.Context(), s)))
+	})
 }

@@ -1,15 +1,14 @@
 package orchestrator
 
 import (
-	"errors"
-	"fmt"
-
 	z "github.com/zeval/zeval/internal/zobject"
 )
 
-// errNoEvaluator is wrapped by the platform error of a code implementation whose language no
-// evaluator runs.
-var errNoEvaluator = errors.New("no evaluator")
+// noEvaluatorError is the platform error of a code implementation whose language no
+// evaluator runs; its text is upstream's.
+type noEvaluatorError struct{ language string }
+
+func (e noEvaluatorError) Error() string { return "No evaluator is available for " + e.language }
 
 // runCode runs a code implementation (Z14K3) through the evaluator. The returned error is a
 // platform failure (no evaluator for the language, the evaluator failed): the caller may try
@@ -25,7 +24,7 @@ func (r *run) runCode(fn, impl *z.Object, callee *frame) (result, error) {
 		language = text(lang)
 	}
 	if r.o.evaluator == nil || !contains(r.o.evaluator.Languages(), language) {
-		return result{}, fmt.Errorf("No evaluator is available for %s: %w", language, errNoEvaluator)
+		return result{}, noEvaluatorError{language}
 	}
 	fields := []z.Field{z.KV("Z7K1", fn.With("Z8K4", z.NewList(ref(z.Z14), impl)))}
 	for _, b := range callee.args {
