@@ -362,3 +362,26 @@ func BenchmarkGeneration(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPut measures one write of a new revision (validation not included).
+func BenchmarkPut(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "z.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	raw, err := os.ReadFile(filepath.Join(definitionsDir, "Z801.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	versions := [][]byte{raw, bytes.Replace(raw, []byte(`"Echo"`), []byte(`"Echo!"`), 1)}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := s.Put(ctx, "", versions[i%2], Edit{Author: "bench"}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
