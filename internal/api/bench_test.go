@@ -5,7 +5,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/zeval/zeval/internal/orchestrator"
 )
@@ -18,7 +20,9 @@ func BenchmarkHTTPEvaluateEcho(b *testing.B) {
 	body := []byte(`{"zobject":{"Z1K1":"Z7","Z7K1":"Z801","Z801K1":"hello"}}`)
 	client := srv.Client()
 	b.ReportAllocs()
+	var lat []time.Duration
 	for b.Loop() {
+		t0 := time.Now()
 		resp, err := client.Post(srv.URL+"/1/v1/evaluate/", "application/json", bytes.NewReader(body))
 		if err != nil {
 			b.Fatal(err)
@@ -28,5 +32,9 @@ func BenchmarkHTTPEvaluateEcho(b *testing.B) {
 		if resp.StatusCode != http.StatusOK {
 			b.Fatalf("status %d", resp.StatusCode)
 		}
+		lat = append(lat, time.Since(t0))
 	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 }

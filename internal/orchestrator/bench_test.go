@@ -2,7 +2,9 @@ package orchestrator
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	z "github.com/zeval/zeval/internal/zobject"
 )
@@ -17,9 +19,26 @@ func benchEvaluate(b *testing.B, o *Orchestrator, call string) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	var lat latencies
 	for b.Loop() {
+		t0 := time.Now()
 		o.Evaluate(ctx, Request{Call: c})
+		lat = append(lat, time.Since(t0))
 	}
+	lat.report(b)
+}
+
+// latencies are the durations of single iterations, for percentiles.
+type latencies []time.Duration
+
+// report adds the p50 and p99 of the iterations to the benchmark's output.
+func (l latencies) report(b *testing.B) {
+	if len(l) == 0 {
+		return
+	}
+	slices.Sort(l)
+	b.ReportMetric(float64(l[len(l)/2].Nanoseconds()), "p50-ns")
+	b.ReportMetric(float64(l[len(l)*99/100].Nanoseconds()), "p99-ns")
 }
 
 // BenchmarkEvaluateEcho is the per-call overhead: one built-in (Z801) with a string argument.
