@@ -151,7 +151,7 @@ func NewDefinitions() *Definitions {
 			z.KV("Z4K1", ref(t.zid)), z.KV("Z4K2", z.NewList(ref(z.Z3), keys...)), z.KV("Z4K3", ref(t.validator)))
 		d.objects[t.zid] = persistent(t.zid, t.label, value)
 	}
-	for _, f := range builtinFunctions() {
+	for _, f := range append(builtinFunctions(), validatorFunctions()...) {
 		args := make([]*z.Object, len(f.args))
 		for i, a := range f.args {
 			args[i] = z.NewRecord(ref(z.Z17),
@@ -170,8 +170,12 @@ func NewDefinitions() *Definitions {
 		} else {
 			impl = z.NewRecord(ref(z.Z14), z.KV("Z14K1", ref(f.zid)), z.KV("Z14K4", z.NewString(f.impl)))
 		}
-		d.objects[f.impl] = persistent(f.impl, f.implLabel, impl)
+		if d.objects[f.impl] == nil { // Z123 (Validate nothing) shares Z220 with Z120
+			d.objects[f.impl] = persistent(f.impl, f.implLabel, impl)
+		}
 	}
+	d.objects["Z223"] = persistent("Z223", "Validate nothing built-in",
+		z.NewRecord(ref(z.Z14), z.KV("Z14K1", ref("Z123")), z.KV("Z14K4", z.NewString("Z223"))))
 	// The values of the core types that function calls and results name directly.
 	d.objects[z.Z24] = persistent(z.Z24, "void", z.NewRecord(ref(z.Z21)))
 	d.objects[z.Z41] = persistent(z.Z41, "true", z.NewBool(true))
@@ -195,4 +199,41 @@ func (d *Definitions) ZIDs() []string {
 func (d *Definitions) isType(zid string) bool {
 	o := d.objects[zid]
 	return o != nil && o.Get("Z2K2").Type().Is(z.Z4)
+}
+
+// validatorFunctions returns the validators of the core types (each type's Z4K3) and their
+// built-in implementations, which accept every well-formed object of the type.
+func validatorFunctions() []functionDef {
+	return []functionDef{
+		{"Z101", "Validate object", []keyDef{key("Z101K1", ref("Z1"), "object")}, ref("Z1"), "Z201", "Validate object built-in"},
+		{"Z102", "Validate persistent object", []keyDef{key("Z102K1", ref("Z2"), "persistent object")}, ref("Z2"), "Z202", "Validate persistent object built-in"},
+		{"Z103", "Validate key", []keyDef{key("Z103K1", ref("Z3"), "key")}, ref("Z3"), "Z203", "Validate key built-in"},
+		{"Z104", "Validate type", []keyDef{key("Z104K1", ref("Z4"), "type")}, ref("Z4"), "Z204", "Validate type built-in"},
+		{"Z105", "Validate error", []keyDef{key("Z105K1", ref("Z5"), "error")}, ref("Z5"), "Z205", "Validate error built-in"},
+		{"Z106", "Validate string", []keyDef{key("Z106K1", ref("Z4"), "string")}, ref("Z6"), "Z206", "Validate string built-in"},
+		{"Z107", "Validate function call", []keyDef{key("Z107K1", ref("Z7"), "function call")}, ref("Z7"), "Z207", "Validate function call built-in"},
+		{"Z108", "Validate function", []keyDef{key("Z108K1", ref("Z8"), "function")}, ref("Z8"), "Z208", "Validate function built-in"},
+		{"Z109", "Validate reference", []keyDef{key("Z109K1", ref("Z9"), "reference")}, ref("Z9"), "Z209", "Validate reference built-in"},
+		{"Z110", "Validate list", []keyDef{key("Z110K1", listOf("Z1"), "list")}, listOf("Z1"), "Z210", "Validate list built-in"},
+		{"Z111", "Validate monolingual text", []keyDef{key("Z111K1", ref("Z11"), "monolingual text")}, ref("Z11"), "Z211", "Validate monolingual text built-in"},
+		{"Z112", "Validate multilingual text", []keyDef{key("Z112K1", ref("Z12"), "multilingual text")}, ref("Z12"), "Z212", "Validate multilingual text built-in"},
+		{"Z114", "Validate implementation", []keyDef{key("Z114K1", ref("Z14"), "implementation")}, ref("Z14"), "Z214", "Validate implementation built-in"},
+		{"Z116", "Validate code", []keyDef{key("Z116K1", ref("Z16"), "code")}, ref("Z16"), "Z216", "Validate code built-in"},
+		{"Z117", "Validate argument declaration", []keyDef{key("Z117K1", ref("Z17"), "argument declaration")}, ref("Z17"), "Z217", "Validate argument declaration built-in"},
+		{"Z118", "Validate argument reference", []keyDef{key("Z118K1", ref("Z18"), "argument reference")}, ref("Z18"), "Z218", "Validate argument reference built-in"},
+		{"Z120", "Validate tester", []keyDef{key("Z120K1", ref("Z20"), "tester")}, ref("Z20"), "Z220", "Validate tester built-in"},
+		{"Z121", "Validate Unit", []keyDef{key("Z121K1", ref("Z21"), "unit")}, ref("Z21"), "Z221", "Validate unit built-in"},
+		{"Z122", "Validate Evaluation result", []keyDef{key("Z122K1", ref("Z22"), "Evaluation result")}, ref("Z22"), "Z222", "Built-in implementation of Validate Evaluation result"},
+		{"Z123", "Validate nothing", []keyDef{key("Z123K1", ref("Z23"), "nothing")}, ref("Z23"), "Z220", "Validate tester built-in"},
+		{"Z131", "Validate monolingual stringset", []keyDef{key("Z131K1", ref("Z31"), "monolingual stringset")}, ref("Z31"), "Z231", "Validate monolingual stringset built-in"},
+		{"Z132", "Validate multilingual stringset", []keyDef{key("Z132K1", ref("Z12"), "multilingual stringset")}, ref("Z32"), "Z232", "Validate multilingual stringset built-in"},
+		{"Z139", "Validate key reference", []keyDef{key("Z139K1", ref("Z39"), "key reference")}, ref("Z39"), "Z239", "Validate key reference built-in"},
+		{"Z140", "Validate boolean", []keyDef{key("Z140K1", ref("Z40"), "boolean")}, ref("Z40"), "Z240", "Validate Boolean built-in"},
+		{"Z150", "Validate error type", []keyDef{key("Z150K1", ref("Z50"), "error type")}, ref("Z50"), "Z250", "Validate error type built-in"},
+		{"Z160", "Validate natural language", []keyDef{key("Z160K1", ref("Z60"), "natural language")}, ref("Z60"), "Z260", "Validate natural language built-in"},
+		{"Z161", "Validate programming language", []keyDef{key("Z161K1", ref("Z61"), "programming language")}, ref("Z61"), "Z261", "Validate programming language built-in"},
+		{"Z180", "Validate byte", []keyDef{key("Z180K1", ref("Z80"), "byte")}, ref("Z80"), "Z280", "Validate byte built-in"},
+		{"Z186", "Validate code point", []keyDef{key("Z186K1", ref("Z86"), "code point")}, ref("Z86"), "Z286", "Validate code point built-in"},
+		{"Z199", "Validate quote", []keyDef{key("Z199K1", ref("Z99"), "quote")}, ref("Z99"), "Z299", "Validate quote built-in"},
+	}
 }
