@@ -267,7 +267,16 @@ code = "def Z1000():\n    try:\n        return W.Call('Z1001')\n    except Wikif
 out(run(code, hook=hook)["Z22K1"]["Z6K1"])`, []string{`"W.Call(Z1001) failed: inner trouble / inner trouble"`}},
 		{"basic Z22 with a Z5", `def hook(z7):
     return {"Z1K1": "Z22", "Z22K1": "Z24", "Z22K2": {"Z1K1": "Z5", "Z5K1": "Z507", "Z5K2": {"Z1K1": "Z507", "Z507K1": "x"}}}
-out(err(run("def Z1000():\n    try:\n        W.Call('Z1001')\n    except WikifunctionsError as e:\n        raise ValueError(str(e))", hook=hook)))`, []string{`"W.Call(Z1001) failed: Z507: {\"Z1K1\":\"Z507\",\"Z507K1\":\"x\"}"`}},
+out(err(run("def Z1000():\n    try:\n        W.Call('Z1001')\n    except WikifunctionsError as e:\n        raise ValueError(str(e))", hook=hook)))`, []string{`"W.Call(Z1001) failed: Z507: x"`}},
+		{"Z5 without text", `def hook(z7):
+    return {"Z1K1": "Z22", "Z22K1": "Z24", "Z22K2": {"Z1K1": "Z5", "Z5K1": "Z507", "Z5K2": {"Z1K1": "Z507", "Z507K1": ["Z1"]}}}
+out(err(run("def Z1000():\n    try:\n        W.Call('Z1001')\n    except WikifunctionsError as e:\n        raise ValueError(str(e))", hook=hook)))`, []string{`"W.Call(Z1001) failed: Z507: {\"Z1K1\":\"Z507\",\"Z507K1\":[\"Z1\"]}"`}},
+		{"canonical answer with an error", `def hook(z7):
+    return {"Z1K1": "Z22", "Z22K1": "Z24", "Z22K2": {"Z1K1": {"Z1K1": "Z7", "Z7K1": "Z883", "Z883K1": "Z6", "Z883K2": "Z1"}, "K1": [{"Z1K1": "Z7", "Z7K1": "Z882", "Z882K1": "Z6", "Z882K2": "Z1"}, {"Z1K1": {"Z1K1": "Z7", "Z7K1": "Z882", "Z882K1": "Z6", "Z882K2": "Z1"}, "K1": "errors", "K2": {"Z1K1": "Z5", "Z5K1": "Z504", "Z5K2": {"Z1K1": "Z504", "Z504K1": "Z1001"}}}]}}
+out(dict(entries(run("def Z1000():\n    return W.Call('Z1001')", hook=hook)))["errors"])`, []string{`{"Z1K1": "Z5", "Z5K1": "Z504", "Z5K2": {"Z1K1": "Z504", "Z504K1": "Z1001"}}`}},
+		{"canonical answer with a list", `def hook(z7):
+    return {"Z1K1": "Z22", "Z22K1": ["Z6", "a", "b"], "Z22K2": "Z24"}
+out(run("def Z1000():\n    return '+'.join(W.Call('Z1001'))", hook=hook)["Z22K1"])`, []string{z6("a+b")}},
 		{"no hook", `out(err(run("def Z1000():\n    return W.Call('Z802', Z802K1=True)")))`, []string{`"W.Call(Z802): nested function calls are not available here (no call hook)"`}},
 		{"hook answers garbage", `out(err(run("def Z1000():\n    return W.Call('Z802')", hook=lambda z7: 42)))`, []string{`"W.Call(Z802): the call hook answered 42, not a Z22"`}},
 		{"hook raises", `def hook(z7):

@@ -320,6 +320,10 @@ def deserialize(z):
         return converter(z)
     if type(z) is str:
         return z
+    if type(z) is list and z:
+        # A canonical typed list, [item type, items...]: accepted so that a hook answering in
+        # canonical form is not misread.
+        return [deserialize(item) for item in z[1:]]
     raise ExecutorError("Could not deserialize input ZObject: {!r}".format(z))
 
 
@@ -461,9 +465,7 @@ def _z22_error(z22):
         return None
     if _type_zid_or_none(meta.get("Z1K1")) == "Z5":
         return meta
-    tail = meta.get("K1")
-    while type(tail) is dict and tail.get("K1") is not None:
-        entry = tail["K1"]
+    for entry in _list_items(meta.get("K1")):
         if type(entry) is dict:
             key = entry.get("K1")
             name = key if type(key) is str else key.get("Z6K1") if type(key) is dict else None
@@ -472,8 +474,17 @@ def _z22_error(z22):
                 if value is None or _ref_zid(value) == "Z24":
                     return None
                 return value
-        tail = tail.get("K2")
     return None
+
+
+def _list_items(z):
+    """The items of a typed list, normal (K1/K2 cells) or canonical ([type, items...])."""
+    if type(z) is list:
+        yield from z[1:]
+        return
+    while type(z) is dict and z.get("K1") is not None:
+        yield z["K1"]
+        z = z.get("K2")
 
 
 def _type_zid_or_none(z1k1):
@@ -491,9 +502,17 @@ def _z5_text(z5):
     if type(detail) is dict and detail.get("Z1K1") == "Z6" and type(detail.get("Z6K1")) is str:
         return detail["Z6K1"]
     kind = _ref_zid(z5.get("Z5K1"))
-    text = json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
-    if len(text) > 300:
-        text = text[:300] + "..."
+    texts = []
+    if type(detail) is dict:
+        for key, value in detail.items():
+            if key != "Z1K1":
+                if type(value) is dict and value.get("Z1K1") == "Z6":
+                    value = value.get("Z6K1")
+                if type(value) is str:
+                    texts.append(value)
+    text = "; ".join(texts) or json.dumps(detail, ensure_ascii=False, separators=(",", ":"))
+    if len(text) > 500:
+        text = text[:500] + "..."
     return "{}: {}".format(kind, text) if kind else text
 
 
