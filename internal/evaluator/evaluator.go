@@ -63,7 +63,7 @@ type Evaluator struct {
 	ownDir bool
 	log    *slog.Logger
 
-	js     *jsRuntime
+	js *jsRuntime
 
 	mu   sync.Mutex
 	warm map[string][]instance // kept across sessions when ReuseKernels is set
