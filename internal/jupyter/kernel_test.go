@@ -503,3 +503,46 @@ func TestIPCTransport(t *testing.T) {
 		})
 	}
 }
+
+// A kernel that hangs (stopped, so it cannot even answer heartbeats) is declared dead within the
+// heartbeat timeout; a pending request fails, and the kernel is killed.
+func TestHeartbeatDetectsHungKernel(t *testing.T) {
+	k := launch(t, "xpython", WithHeartbeat(100*time.Millisecond, time.Second))
+	ctx := ctxT(t)
+	if err := syscall.Kill(k.Pid(), syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	_, err := k.Execute(ctx, "1+1")
+	var de *DiedError
+	if !errors.As(err, &de) || !strings.Contains(de.Reason, "heartbeat") {
+		t.Fatalf("Execute on a stopped kernel = %v, want a DiedError about heartbeats", err)
+	}
+	if d := time.Since(begin); d > 10*time.Second {
+		t.Errorf("hung kernel noticed after %v, want about the 1s heartbeat timeout", d)
+	}
+}
+
+// A kernel we only connected to (no process of ours) is watched by its heartbeat alone.
+func TestHeartbeatOfConnectedKernel(t *testing.T) {
+	owner := launch(t, "xpython", WithHeartbeat(0, 0))
+	ctx := ctxT(t)
+	info, err := ReadConnectionFile(owner.ConnectionFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := Connect(ctx, info, WithHeartbeat(100*time.Millisecond, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Shutdown(context.Background())
+	_ = syscall.Kill(owner.Pid(), syscall.SIGKILL)
+	select {
+	case <-k.Done():
+		if !errors.Is(k.Err(), ErrKernelDied) {
+			t.Errorf("Err() = %v, want ErrKernelDied", k.Err())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the death of a connected kernel was not noticed")
+	}
+}
