@@ -221,3 +221,17 @@ func openEvaluator(code string, logger *slog.Logger) (*evaluator.Evaluator, erro
 	}
 	return evaluator.New(evaluator.Config{NoJavaScript: !js, NoPython: !python, Logger: logger})
 }
+
+// LanguageByCode finds the stored natural language (Z60) whose code is code, for Z860.
+func (r *storeResolver) LanguageByCode(ctx context.Context, code string) (string, error) {
+	entries, _, err := r.store.List(ctx, store.Query{Type: "Z60", Ref: store.Ref{Key: "Z60K1", Target: code}, Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	if len(entries) == 0 {
+		return "", fmt.Errorf("language %q: %w", code, orchestrator.ErrNotFound)
+	}
+	return entries[0].ZID, nil
+}
+
+var _ orchestrator.LanguageResolver = (*storeResolver)(nil)
