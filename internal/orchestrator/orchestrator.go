@@ -2,9 +2,11 @@ package orchestrator
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -170,7 +172,7 @@ type Outcome struct {
 func (o *Orchestrator) Run(ctx context.Context, req Request) Outcome {
 	ctx, cancel := o.budget(ctx)
 	defer cancel()
-	res := o.limitResult(newRun(ctx, o, req.Selector).orchestrate(req.Call, req.DoValidate))
+	res := o.limitResult(newRun(ctx, o, req.Selector).safeOrchestrate(req.Call, req.DoValidate))
 	out := Outcome{Value: res.value, Error: res.err()}
 	for _, e := range res.meta {
 		if e.key != "errors" {
@@ -195,7 +197,7 @@ func (o *Orchestrator) Evaluate(ctx context.Context, req Request) *z.Object {
 	ctx, cancel := o.budget(ctx)
 	defer cancel()
 	r := newRun(ctx, o, req.Selector)
-	res := o.limitResult(r.orchestrate(req.Call, req.DoValidate))
+	res := o.limitResult(r.safeOrchestrate(req.Call, req.DoValidate))
 	end := time.Now()
 	meta := res.meta
 	meta = meta.set("orchestrationMemoryUsage", z.NewString(memoryUsage()))
@@ -217,6 +219,18 @@ func (o *Orchestrator) budget(ctx context.Context) (context.Context, context.Can
 		return ctx, func() {}
 	}
 	return context.WithTimeout(ctx, o.timeout)
+}
+
+// safeOrchestrate is orchestrate, with a bug in it turned into an error result: the server
+// or the page render that called keeps running.
+func (r *run) safeOrchestrate(call *z.Object, doValidate bool) (res result) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.o.logger.Error("orchestrator panic", "panic", v, "stack", string(debug.Stack()))
+			res = failure(z.ErrorString(z.CodeUnknown, fmt.Sprintf("Internal error in the orchestrator: %v", v)))
+		}
+	}()
+	return r.orchestrate(call, doValidate)
 }
 
 // orchestrate is upstream's orchestrate() without the timing metadata.
