@@ -2,8 +2,8 @@ package orchestrator
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
