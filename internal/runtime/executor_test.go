@@ -210,6 +210,42 @@ out([err(ex.call(h, {})), err(ex.call(h, {}))])`, []string{`["at load", "at load
 		{"request not an object", `out(err(ex.execute([])))`, []string{`"Function call must be an object, not list"`}},
 		{"no functionName", `out(err(ex.execute({"codeString": "x"})))`, []string{`"Function call did not provide functionName."`}},
 		{"no codeString", `out(err(ex.execute({"functionName": "Z1000"})))`, []string{`"Function call did not provide codeString."`}},
+		{"lone surrogate becomes U+FFFD", `z = run("def Z1000():\n    return 'a\\ud800b\\ud83d\\ude00'")
+text = ex.dumps(z)
+text.encode("utf-8")
+out(z["Z22K1"]["Z6K1"] == "a\ufffdb\U0001F600")`, []string{`true`}},
+		{"lone surrogate in an error", `z = run("def Z1000():\n    raise ValueError('bad \\udc80')", tb=True)
+ex.dumps(z).encode("utf-8")
+out(err(z))`, []string{`"bad \ufffd"`}},
+		{"ZObject with a type that is not JSON", `out(err(run("def Z1000():\n    return ZObject(object(), K1='x')"))[:41])`, []string{`"Could not serialize input Python object: "`}},
+		{"ZPair with a type that is not JSON", `out(err(run("def Z1000():\n    return ZPair('a', 'b', 5)")))`, []string{`"Could not serialize input Python object: ZPair<Z1K1:5,K1:a,K2:b>"`}},
+		{"huge repr is cut", `out(len(err(run("def Z1000():\n    return [1.5] * 0 + [type('B', (), {'__repr__': lambda self: 'x' * 100000})()]"))))`, []string{`10044`}},
+		{"garbage never escapes as an exception", `import random
+rng = random.Random(7)
+atoms = ["Z6", "Z9", "Z40", "Z881", "Z882", "Z883", "Z7", "Z4", "Z8", "Z24", "K1", "K2", "Z1K1", "Z6K1", 0, 1.5, None, True, [], {}]
+def garbage(depth):
+    r = rng.random()
+    if depth > 5 or r < 0.3:
+        return rng.choice(atoms)
+    if r < 0.5:
+        return [garbage(depth + 1) for _ in range(rng.randrange(3))]
+    keys = ["Z1K1", "Z6K1", "Z9K1", "Z40K1", "K1", "K2", "Z4K1", "Z7K1", "Z8K5", "Z1000K1"]
+    return {rng.choice(keys): garbage(depth + 1) for _ in range(rng.randrange(4))}
+code = "def Z1000(Z1000K1):\n    return Z1000K1"
+h = ex.load(code, "Z1000")
+kinds = set()
+for i in range(3000):
+    arg = garbage(0)
+    z = ex.call(h, {"Z1000K1": arg}, lambda z7: garbage(0))
+    assert set(z) == {"Z1K1", "Z22K1", "Z22K2"}, z
+    ex.dumps(z).encode("utf-8")
+    kinds.add(err(z) is None)
+    z = ex.execute(garbage(0))
+    assert set(z) == {"Z1K1", "Z22K1", "Z22K2"}, z
+    w = run("def Z1000():\n    return W.Call('Z1', Z1K1='x')", hook=lambda z7: garbage(0))
+    assert set(w) == {"Z1K1", "Z22K1", "Z22K2"}, w
+    ex.dumps(w).encode("utf-8")
+out(sorted(kinds))`, []string{`[false, true]`}},
 		{"deep recursion in user code", `out(err(run("def Z1000():\n    return Z1000()"))[:30])`, []string{`"maximum recursion depth exceed"`}},
 	})
 }

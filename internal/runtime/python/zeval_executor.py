@@ -67,7 +67,19 @@ def _void():
 
 def _error(message):
     """An executor error: a Z5 holding only a message, as upstream builds it."""
-    return {"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z5"}, "Z5K2": {"Z1K1": "Z6", "Z6K1": message}}
+    return {"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z5"}, "Z5K2": {"Z1K1": "Z6", "Z6K1": _text(message)}}
+
+
+def _text(s):
+    """s, with lone surrogates (which UTF-8 cannot carry) replaced by U+FFFD, as a JSON decoder
+    reading upstream's ASCII-escaped output would; surrogate pairs become their character."""
+    if s.isascii():
+        return s
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return s
 
 
 def _type_ref(z1k1):
@@ -102,7 +114,7 @@ def _success(value):
 def _failure(z5, traceback_text=None):
     entries = [("errors", z5)]
     if traceback_text:
-        entries.append(("traceback", {"Z1K1": "Z6", "Z6K1": traceback_text}))
+        entries.append(("traceback", {"Z1K1": "Z6", "Z6K1": _text(traceback_text)}))
     return {"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z22"}, "Z22K1": _void(), "Z22K2": _metadata_map(entries)}
 
 
@@ -367,17 +379,36 @@ def _typed_list(elements):
     return head
 
 
+def _unserializable(obj):
+    text = repr(obj)
+    if len(text) > 10000:
+        text = text[:10000] + "..."
+    return ExecutorError("Could not serialize input Python object: {}".format(text))
+
+
+def _is_type_data(z):
+    """Whether z can be a Z1K1 in JSON: a ZID, or objects and arrays of them with string keys."""
+    t = type(z)
+    if t is str:
+        return True
+    if t is dict:
+        return all(type(k) is str and _is_type_data(v) for k, v in z.items())
+    if t is list:
+        return all(_is_type_data(v) for v in z)
+    return False
+
+
 def _serialize_object(obj):
     z1k1 = getattr(obj, "Z1K1", None)
-    if z1k1 is None:
-        raise ExecutorError("Could not serialize input Python object: {}".format(repr(obj)))
+    if z1k1 is None or not _is_type_data(z1k1):
+        raise _unserializable(obj)
     result = {"Z1K1": z1k1}
     terminal = z1k1 in ("Z6", "Z9")
     for key, value in obj.items():
         if key == "Z1K1":
             continue
         if terminal and type(value) is str:
-            result[key] = value  # Z6K1 / Z9K1 hold the raw string
+            result[key] = _text(value)  # Z6K1 / Z9K1 hold the raw string
         else:
             result[key] = serialize(value)
     return result
@@ -389,6 +420,8 @@ def _serialize_pair(pair):
     z1k1 = pair._Z1K1
     if z1k1 is None:
         z1k1 = _pair_type(k1, k2)
+    elif not _is_type_data(z1k1):
+        raise _unserializable(pair)
     return {"Z1K1": z1k1, "K1": k1, "K2": k2}
 
 
@@ -419,7 +452,7 @@ def serialize(obj):
     else Z1), ZObject -> its type. Anything else raises ExecutorError."""
     t = type(obj)
     if t is str:
-        return {"Z1K1": "Z6", "Z6K1": obj}
+        return {"Z1K1": "Z6", "Z6K1": obj if obj.isascii() else _text(obj)}
     if t is bool:
         return {"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z40"}, "Z40K1": {"Z1K1": "Z9", "Z9K1": "Z41" if obj else "Z42"}}
     if obj is None:
@@ -428,7 +461,7 @@ def serialize(obj):
     if isinstance(obj, ZObject):
         return _serialize_object(obj)
     if isinstance(obj, str):
-        return {"Z1K1": "Z6", "Z6K1": str.__str__(obj)}
+        return {"Z1K1": "Z6", "Z6K1": _text(str.__str__(obj))}
     if isinstance(obj, ZPair):
         return _serialize_pair(obj)
     if isinstance(obj, dict):
@@ -436,7 +469,7 @@ def serialize(obj):
     try:
         iterator = iter(obj)
     except TypeError:
-        raise ExecutorError("Could not serialize input Python object: {}".format(repr(obj))) from None
+        raise _unserializable(obj) from None
     return _typed_list([serialize(element) for element in iterator])
 
 
