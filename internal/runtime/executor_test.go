@@ -207,6 +207,7 @@ out([err(ex.call(h, {})), err(ex.call(h, {}))])`, []string{`["at load", "at load
 		{"argument with a bad type", `out(err(run("def Z1000(Z1000K1):\n    return 'a'", {"Z1000K1": {"Z1K1": 5}})))`, []string{`"Could not determine type for 5"`}},
 		{"bad Z40", `out(err(run("def Z1000(Z1000K1):\n    return 'a'", {"Z1000K1": {"Z1K1": "Z40"}})))`, []string{`"Could not deserialize a Z40 without Z40K1: {'Z1K1': 'Z40'}"`}},
 		{"arguments not an object", `out(err(ex.execute({"codeString": "def Z1000():\n    return 'a'", "functionName": "Z1000", "functionArguments": [1]})))`, []string{`"functionArguments must be an object of key: ZObject, not list"`}},
+		{"null arguments are no arguments", `out(ex.execute({"codeString": "def Z1000():\n    return 'a'", "functionName": "Z1000", "functionArguments": None})["Z22K1"])`, []string{z6("a")}},
 		{"request not an object", `out(err(ex.execute([])))`, []string{`"Function call must be an object, not list"`}},
 		{"no functionName", `out(err(ex.execute({"codeString": "x"})))`, []string{`"Function call did not provide functionName."`}},
 		{"no codeString", `out(err(ex.execute({"functionName": "Z1000"})))`, []string{`"Function call did not provide codeString."`}},

@@ -751,7 +751,9 @@ def execute(request, call_hook=None, include_traceback=False):
     function_name = request.get("functionName")
     if function_name is None:
         return _failure(_error("Function call did not provide functionName."))
-    arguments = request.get("functionArguments", {})
+    arguments = request.get("functionArguments")
+    if arguments is None:
+        arguments = {}
     code_string = request.get("codeString")
     if code_string is None:
         return _failure(_error("Function call did not provide codeString."))
