@@ -366,6 +366,8 @@ func TestScriptMode(t *testing.T) {
 			[]string{`{"Z1K1":{"Z1K1":"Z9","Z9K1":"Z22"},"Z22K1":{"Z1K1":"Z6","Z6K1":"quiet"},"Z22K2":{"Z1K1":"Z9","Z9K1":"Z24"}}`}},
 		{"nested call over stdin and stdout", "\n" + `{"codeString": "def Z1000():\n\treturn W.Call('Z802', Z802K1=True)", "functionName": "Z1000"}` + "\n" + answer + "\n",
 			[]string{`call {"Z1K1":"Z7","Z7K1":"Z802","Z802K1":` + zTrue + `}`, answer}},
+		{"result nested too deep to encode", `{"codeString": "def Z1000():\n\treturn ['a'] * 13000", "functionName": "Z1000"}` + "\n",
+			[]string{`error:Could not encode the result: ZObject nested more than 12000 levels deep`}},
 		{"bad JSON", "{not json\n", []string{`error:Could not parse the request: `}},
 		{"no request", "\n\n", []string{`error:No request on stdin.`}},
 		{"stdin closed during a nested call", `{"codeString": "def Z1000():\n\treturn W.Call('Z802')", "functionName": "Z1000"}` + "\n",

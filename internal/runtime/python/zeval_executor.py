@@ -612,7 +612,7 @@ class Loaded:
     A handle with error set answers every call with that error. Handles are independent: each
     has its own namespace. call() on one handle may be re-entered from a call hook."""
 
-    __slots__ = ("function_name", "function", "namespace", "error", "error_traceback", "_filename", "_lines")
+    __slots__ = ("function_name", "function", "namespace", "error", "error_traceback", "_filename", "_code")
 
     def __init__(self, function_name, filename, code):
         self.function_name = function_name
@@ -621,7 +621,7 @@ class Loaded:
         self.error = None
         self.error_traceback = None
         self._filename = filename
-        self._lines = code.splitlines() if type(code) is str else []
+        self._code = code if type(code) is str else ""
 
 
 def _message(e):
@@ -638,15 +638,17 @@ def _format_traceback(handle, e):
     """The traceback of e from the first frame of user code on, with the user's source lines."""
     frames = []
     started = False
+    lines = None
     for frame, lineno in _traceback.walk_tb(e.__traceback__):
         filename = frame.f_code.co_filename
         if filename == handle._filename:
             started = True
         if not started:
             continue
-        line = ""
-        if filename == handle._filename and 0 < lineno <= len(handle._lines):
-            line = handle._lines[lineno - 1].strip()
+        if filename == handle._filename:
+            if lines is None:
+                lines = handle._code.splitlines()
+            line = lines[lineno - 1].strip() if 0 < lineno <= len(lines) else ""
         else:
             line = linecache.getline(filename, lineno).strip()
         frames.append('  File "{}", line {}, in {}\n'.format(filename, lineno, frame.f_code.co_name))
@@ -834,7 +836,11 @@ def main(stdin=None, stdout=None):
         break
     if z22 is None:
         z22 = _failure(_error("No request on stdin."))
-    stdout.write(_deep(json.dumps, z22) + "\n")
+    try:
+        text = _deep(json.dumps, z22)
+    except ValueError as e:
+        text = json.dumps(_failure(_error("Could not encode the result: {}".format(e))))
+    stdout.write(text + "\n")
     stdout.flush()
 
 
