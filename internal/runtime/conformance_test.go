@@ -289,3 +289,59 @@ func TestPythonConformance(t *testing.T) {
 	t.Logf("Python executor conformance with %s: %d/%d pass (%.1f%%); failing: %v",
 		pythonBin(), pass, len(cases), 100*float64(pass)/float64(len(cases)), failed)
 }
+
+// javaScriptTwins are Python ports of the javascript-executor cases' code. Run on those cases'
+// arguments, they must give the same answers (compared as executor cases): the two upstream
+// executors convert values alike, so these cover lists of lists, maps and user-defined types.
+var javaScriptTwins = map[string]string{
+	"eval-035": "def Z1000(Z1000K1):\n\treturn list(reversed(Z1000K1))",
+	"eval-037": "def Z1000(Z1000K1):\n\treturn [[Z1000K1, 'element[0][1]']]",
+	"eval-038": "def Z1000(Z1000K1):\n\treturn [[Z1000K1, 'element[0][1]']]",
+	"eval-039": "def Z1000(Z1000K1):\n\treturn Z1000K1.K2.K1",
+	"eval-041": "def Z1802(Z1802K1, Z1802K2):\n\treturn {Z1802K2: str(Z1802K1[Z1802K2]).lower()}",
+	"eval-042": "def Z1000(Z1000K1):\n\treturn Z1000K1",
+	"eval-044": "def Z1000():\n\treturn None",
+}
+
+func TestJavaScriptTwins(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(conformanceDir, "evaluator", "public_cases.json"))
+	if err != nil {
+		t.Fatalf("conformance data: %v", err)
+	}
+	var file struct {
+		Cases []evalCase `json:"cases"`
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	dir := executorDir(t)
+	found := 0
+	for _, c := range file.Cases {
+		code, ok := javaScriptTwins[c.ID]
+		if !ok {
+			continue
+		}
+		found++
+		t.Run(c.ID, func(t *testing.T) {
+			t.Parallel()
+			var req map[string]any
+			if err := json.Unmarshal(c.Request, &req); err != nil {
+				t.Fatal(err)
+			}
+			req["codeString"] = code
+			b, _ := json.Marshal(req)
+			c.Request = b
+			c.ExecutorMode = "execute"
+			got, err := runCase(t, dir, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if problem := compareCase(c, got); problem != "" {
+				t.Errorf("%s (%s) in Python: %s", c.ID, c.Name, problem)
+			}
+		})
+	}
+	if found != len(javaScriptTwins) {
+		t.Fatalf("found %d of the %d JavaScript cases", found, len(javaScriptTwins))
+	}
+}
