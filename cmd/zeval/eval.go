@@ -58,7 +58,7 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer closeFn()
 	opts := []orchestrator.Option{orchestrator.WithTimeout(*timeout)}
-	ev, err := openEvaluator(*code, slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	ev, err := openEvaluator(*code, -1, slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
 		return err
 	}
@@ -200,12 +200,13 @@ var _ orchestrator.Resolver = (*storeResolver)(nil)
 
 // codeFlag is the --code flag: the languages code implementations may run in.
 func codeFlag(fs *flag.FlagSet) *string {
-	return fs.String("code", "", "run code implementations: js, python or js,python (default: none; they answer that no evaluator is available)")
+	return fs.String("code", "js,python", "languages code implementations run in: js, python, js,python, or none (they then answer that no evaluator is available)")
 }
 
 // openEvaluator starts the evaluator for the languages of --code, or returns nil for none.
-func openEvaluator(code string, logger *slog.Logger) (*evaluator.Evaluator, error) {
-	if code == "" {
+// minIdle is how many Python kernels to keep ready (negative: none, start them on demand).
+func openEvaluator(code string, minIdle int, logger *slog.Logger) (*evaluator.Evaluator, error) {
+	if code == "" || code == "none" {
 		return nil, nil
 	}
 	js, python := false, false
@@ -219,7 +220,7 @@ func openEvaluator(code string, logger *slog.Logger) (*evaluator.Evaluator, erro
 			return nil, fmt.Errorf("--code: unknown language %q (want js, python)", l)
 		}
 	}
-	return evaluator.New(evaluator.Config{NoJavaScript: !js, NoPython: !python, Logger: logger})
+	return evaluator.New(evaluator.Config{NoJavaScript: !js, NoPython: !python, MinIdle: minIdle, Logger: logger})
 }
 
 // LanguageByCode finds the stored natural language (Z60) whose code is code, for Z860.

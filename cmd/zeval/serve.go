@@ -45,7 +45,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	defer closeFn()
 	orchOpts := []orchestrator.Option{
 		orchestrator.WithTimeout(*timeout), orchestrator.WithMaxDepth(*maxDepth), orchestrator.WithLogger(logger)}
-	ev, err := openEvaluator(*code, logger)
+	ev, err := openEvaluator(*code, 0, logger)
 	if err != nil {
 		return err
 	}

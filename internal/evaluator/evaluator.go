@@ -33,7 +33,8 @@ type Config struct {
 	NoPython     bool
 	// NoJavaScript disables the embedded JavaScript engine.
 	NoJavaScript bool
-	// MinIdle and MaxKernels size the Python pool (defaults 2 and 32).
+	// MinIdle and MaxKernels size the Python pool (defaults 2 and 32; a negative MinIdle keeps
+	// no kernel ready: each is started when a session needs it).
 	MinIdle    int
 	MaxKernels int
 	// CallTimeout bounds one call, nested calls included (default 10s).
@@ -74,8 +75,11 @@ func New(cfg Config) (*Evaluator, error) {
 	if cfg.PythonKernel == "" {
 		cfg.PythonKernel = "python3"
 	}
-	if cfg.MinIdle == 0 {
+	switch {
+	case cfg.MinIdle == 0:
 		cfg.MinIdle = 2
+	case cfg.MinIdle < 0:
+		cfg.MinIdle = 0
 	}
 	if cfg.MaxKernels == 0 {
 		cfg.MaxKernels = 32
