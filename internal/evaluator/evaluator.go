@@ -273,6 +273,7 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 	}
 	callCtx, cancel := e.callContext(ctx)
 	defer cancel()
+	began := time.Now()
 	out, err := in.invoke(callCtx, args)
 	switch {
 	case errors.Is(err, errTimeLimit):
@@ -287,7 +288,19 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 		}
 		return failed(z.ErrorString(z.CodeInEvaluation, "The "+language+" runtime failed while running "+fn.name+": "+err.Error())), nil
 	}
-	return out, nil
+	return withMetadata(out, in.describe(), time.Since(began)), nil
+}
+
+// withMetadata adds what the evaluator knows about a call to the Z22's metadata map: where it
+// ran and how long the code took (the executor's own entries, such as errors, stay).
+func withMetadata(z22 *z.Object, where string, took time.Duration) *z.Object {
+	meta := z22.Get("Z22K2")
+	if !z.IsMap(meta) {
+		meta = z.NewMetadata()
+	}
+	meta = z.MapSet(meta, z.NewString("evaluationRuntime"), z.NewString(where))
+	meta = z.MapSet(meta, z.NewString("evaluationDuration"), z.NewString(fmt.Sprintf("%.3f ms", float64(took.Microseconds())/1000)))
+	return z22.With("Z22K2", meta)
 }
 
 // instance is one function loaded in one runtime (a kernel, a JavaScript VM) for one session.
@@ -295,6 +308,8 @@ type instance interface {
 	// invoke calls the function; it returns the Z22, or an error when the platform failed or
 	// the time ran out (errTimeLimit).
 	invoke(ctx context.Context, args []z.Field) (*z.Object, error)
+	// describe says where the function runs, for metadata: "ipykernel pid 123 (call channel)".
+	describe() string
 	usable() bool
 	close()
 }

@@ -53,8 +53,9 @@ func (in *jsInstance) invoke(ctx context.Context, args []z.Field) (*z.Object, er
 	return out, err
 }
 
-func (in *jsInstance) usable() bool { return true }
-func (in *jsInstance) close()       {}
+func (in *jsInstance) usable() bool     { return true }
+func (in *jsInstance) describe() string { return "embedded JavaScript (goja)" }
+func (in *jsInstance) close()           {}
 
 // jsCaller serves W.Call from JavaScript through the evaluator's CallFunc, with the depth limit.
 type jsCaller struct{ e *Evaluator }

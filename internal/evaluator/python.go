@@ -355,6 +355,14 @@ func (in *pyInstance) close() {
 	in.rt.pool.Release(in.k)
 }
 
+func (in *pyInstance) describe() string {
+	mode := "call channel"
+	if in.cc == nil {
+		mode = "execute_request"
+	}
+	return fmt.Sprintf("%s kernel pid %d (%s)", in.k.Name(), in.k.Pid(), mode)
+}
+
 // usable reports whether the instance can take more calls.
 func (in *pyInstance) usable() bool {
 	in.mu.Lock()
