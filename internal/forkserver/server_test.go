@@ -89,6 +89,17 @@ func assertGone(t testing.TB, pid int) {
 	}
 }
 
+// executeAfterError runs code on a kernel whose last request failed: ipykernel aborts requests
+// that arrive right after an error (stop_on_error), so aborted ones are sent again.
+func executeAfterError(ctx context.Context, k *jupyter.Kernel, code string) (*jupyter.ExecuteResult, error) {
+	for i := 0; ; i++ {
+		res, err := k.Execute(ctx, code)
+		if err != nil || res.Status != "aborted" || i == 100 {
+			return res, err
+		}
+	}
+}
+
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
@@ -201,15 +212,6 @@ func TestExecuteErrorStdinComm(t *testing.T) {
 	s := newServer(t)
 	k := launch(t, s)
 	ctx := ctxT(t)
-	t.Run("error", func(t *testing.T) {
-		res, err := k.Execute(ctx, "def f():\n    raise ValueError('bad value')\nf()")
-		if err != nil {
-			t.Fatalf("Execute: %v", err)
-		}
-		if res.Error == nil || res.Error.Name != "ValueError" || !strings.Contains(res.Error.PlainTraceback(), "raise ValueError") {
-			t.Errorf("error = %+v, want ValueError with traceback", res.Error)
-		}
-	})
 	t.Run("stdin", func(t *testing.T) {
 		res, err := k.Execute(ctx, "a = input('first? ')\nprint(a + '!')",
 			jupyter.WithInput(func(prompt string, password bool) (string, error) { return "one", nil }))
@@ -237,6 +239,15 @@ func TestExecuteErrorStdinComm(t *testing.T) {
 			t.Errorf("comm echo = %s, %v", got, err)
 		}
 	})
+	t.Run("error", func(t *testing.T) { // last: ipykernel aborts requests right after an error
+		res, err := k.Execute(ctx, "def f():\n    raise ValueError('bad value')\nf()")
+		if err != nil {
+			t.Fatalf("Execute: %v", err)
+		}
+		if res.Error == nil || res.Error.Name != "ValueError" || !strings.Contains(res.Error.PlainTraceback(), "raise ValueError") {
+			t.Errorf("error = %+v, want ValueError with traceback", res.Error)
+		}
+	})
 }
 
 func TestInterrupt(t *testing.T) {
@@ -261,13 +272,7 @@ func TestInterrupt(t *testing.T) {
 	if res.Error == nil || res.Error.Name != "KeyboardInterrupt" {
 		t.Fatalf("interrupted execute = %+v, want KeyboardInterrupt", res)
 	}
-	// ipykernel aborts requests that arrive right after an error (stop_on_error): retry those.
-	for i := 0; i < 100; i++ {
-		res, err = k.Execute(ctx, "print('alive')")
-		if err != nil || res.Status != "aborted" {
-			break
-		}
-	}
+	res, err = executeAfterError(ctx, k, "print('alive')")
 	if err != nil || res.Stdout() != "alive\n" {
 		t.Errorf("after interrupt: %v, %+v", err, res)
 	}
@@ -311,7 +316,7 @@ func TestExitStatusAndRestart(t *testing.T) {
 		t.Fatalf("x after restart = %+v, %v; want NameError", res, err)
 	}
 	// A kernel that exits by itself reports its code as exec'd kernels do.
-	res, err = k.Execute(ctx, "import os\nos._exit(3)")
+	res, err = executeAfterError(ctx, k, "import os\nos._exit(3)")
 	var de *jupyter.DiedError
 	if !errors.As(err, &de) || !strings.Contains(de.Reason, "exit status 3") {
 		t.Errorf("os._exit(3) = %+v, %v; want a DiedError with exit status 3", res, err)
@@ -436,7 +441,8 @@ func TestConcurrentLaunches(t *testing.T) {
 			defer wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			k, err := jupyter.Launch(ctx, python3Spec(t), jupyter.WithStarter(s))
+			// ipc: over TCP, concurrent Launches race for the free ports jupyter picks.
+			k, err := jupyter.Launch(ctx, python3Spec(t), jupyter.WithStarter(s), jupyter.WithIPC())
 			if err != nil {
 				errs <- err
 				return
