@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -198,7 +199,7 @@ out(t.splitlines())`, []string{`"invalid literal for int() with base 10: 'nine'"
 		{"ZObject without type", `out(err(run("def Z1000():\n    return ZObject(Z10101K1='tRue', Z10101K2='trUe')")))`, []string{`"Could not serialize input Python object: ZObject<Z1K1:None,Z10101K1:tRue,Z10101K2:trUe>"`}},
 		{"missing function", `out(err(run("def Z1001():\n    return 'a'")))`, []string{`"name 'Z1000' is not defined"`}},
 		{"not callable", `out(err(run("Z1000 = 'a'")))`, []string{`"'str' object is not callable"`}},
-		{"wrong argument name", `out(err(run("def Z1000(Z1000K1):\n    return Z1000K1", {"Z1000K2": z6("a")})))`, []string{`"Z1000() got an unexpected keyword argument 'Z1000K2'"`}},
+		{"wrong argument name", `out(err(run("def Z1000(Z1000K1):\n    return Z1000K1", {"Z1000K2": z6("a")}))[:52])`, []string{`"Z1000() got an unexpected keyword argument 'Z1000K2'"`}},
 		{"missing argument", `out(err(run("def Z1000(Z1000K1):\n    return Z1000K1")))`, []string{`"Z1000() missing 1 required positional argument: 'Z1000K1'"`}},
 		{"error at load", `h = ex.load("raise RuntimeError('at load')\ndef Z1000():\n    return 'a'", "Z1000")
 out([err(ex.call(h, {})), err(ex.call(h, {}))])`, []string{`["at load", "at load"]`}},
@@ -272,6 +273,46 @@ out(run(code, {"Z1000K1": arg})["Z22K1"])`, []string{`{"Z1K1":{"Z1K1":"Z9","Z9K1
 text = ex.dumps(z22)
 back = ex.loads(text)
 out([len(ex.deserialize(back["Z22K1"])), ex.deserialize(back["Z22K1"])[4999], sys.getrecursionlimit()])`, []string{`[5000, "4999", 1000]`}},
+		{"deep encoder writes what json.dumps writes", `import random
+rng = random.Random(3)
+def value(depth):
+    r = rng.random()
+    if depth > 6 or r < 0.35:
+        return rng.choice(["", "a\"b\\c\n\t\u0001", "\u00e9\U0001F600", 0, -7, 1.5, 1e300, True, False, None, "Z6"])
+    if r < 0.6:
+        return [value(depth + 1) for _ in range(rng.randrange(4))]
+    return {rng.choice(["K1", "K2", "Z1K1", "\u00e9", "a\"b"]): value(depth + 1) for _ in range(rng.randrange(4))}
+mismatches = 0
+for _ in range(2000):
+    v = value(0)
+    if ex._encode_deep(v) != json.dumps(v, ensure_ascii=False, separators=(",", ":")):
+        mismatches += 1
+    t = json.dumps(v, indent=rng.choice([None, 1]))
+    if ex._decode_deep(t) != json.loads(t):
+        mismatches += 1
+errors = []
+for bad in ["", "[1,]", "{\"a\" 1}", "[1 2]", "{\"a\":1,}", "[\"x]", "tru", "[1]x", "{1:2}", "-"]:
+    try:
+        ex._decode_deep(bad)
+        errors.append("accepted " + bad)
+    except ValueError:
+        pass
+deep = ["x"]
+for _ in range(ex.MAX_JSON_DEPTH - 1):
+    deep = [deep]
+text = ex.dumps(deep)
+ok = ex.dumps(ex.loads(text)) == text and text.startswith("[" * ex.MAX_JSON_DEPTH + '"x"')
+try:
+    ex.dumps([deep])
+    too_deep = "encoded"
+except ValueError as e:
+    too_deep = str(e)
+try:
+    ex.loads("[" * (ex.MAX_JSON_DEPTH + 1) + "]" * (ex.MAX_JSON_DEPTH + 1))
+    too_deep_in = "decoded"
+except ValueError as e:
+    too_deep_in = str(e)
+out([mismatches, errors, ok, too_deep, too_deep_in])`, []string{`[0, [], true, "ZObject nested more than 10000 levels deep", "JSON nested more than 10000 levels deep"]`}},
 	})
 }
 
@@ -367,7 +408,9 @@ func TestScriptMode(t *testing.T) {
 		{"nested call over stdin and stdout", "\n" + `{"codeString": "def Z1000():\n\treturn W.Call('Z802', Z802K1=True)", "functionName": "Z1000"}` + "\n" + answer + "\n",
 			[]string{`call {"Z1K1":"Z7","Z7K1":"Z802","Z802K1":` + zTrue + `}`, answer}},
 		{"result nested too deep to encode", `{"codeString": "def Z1000():\n\treturn ['a'] * 13000", "functionName": "Z1000"}` + "\n",
-			[]string{`error:Could not encode the result: ZObject nested more than 12000 levels deep`}},
+			[]string{`error:Could not encode the result: ZObject nested more than 10000 levels deep`}},
+		{"deep result in ASCII", `{"codeString": "def Z1000():\n\treturn ['\\u00e9\\U0001F600'] * 3000", "functionName": "Z1000"}` + "\n",
+			[]string{`deep:3000`}},
 		{"bad JSON", "{not json\n", []string{`error:Could not parse the request: `}},
 		{"no request", "\n\n", []string{`error:No request on stdin.`}},
 		{"stdin closed during a nested call", `{"codeString": "def Z1000():\n\treturn W.Call('Z802')", "functionName": "Z1000"}` + "\n",
@@ -386,6 +429,10 @@ func TestScriptMode(t *testing.T) {
 			}
 			for i, want := range tt.want {
 				got := lines[i]
+				if n, ok := strings.CutPrefix(want, "deep:"); ok {
+					checkDeepList(t, got, n)
+					continue
+				}
 				if prefix, ok := strings.CutPrefix(want, "error:"); ok {
 					var z22 any
 					if err := json.Unmarshal([]byte(got), &z22); err != nil {
@@ -419,5 +466,31 @@ func TestScriptMode(t *testing.T) {
 				t.Errorf("stderr = %q, want the user's print", stderr)
 			}
 		})
+	}
+}
+
+// checkDeepList checks a Z22 line whose Z22K1 is a typed list of n strings "é😀", written in
+// ASCII.
+func checkDeepList(t *testing.T, line, n string) {
+	t.Helper()
+	for _, r := range line {
+		if r >= 0x80 {
+			t.Fatalf("line is not ASCII: %q", r)
+		}
+	}
+	var z22 map[string]any
+	if err := json.Unmarshal([]byte(line), &z22); err != nil {
+		t.Fatalf("deep line: %v", err)
+	}
+	count := 0
+	for cell, _ := z22["Z22K1"].(map[string]any); cell != nil && cell["K1"] != nil; cell, _ = cell["K2"].(map[string]any) {
+		item, _ := cell["K1"].(map[string]any)
+		if item["Z6K1"] != "é😀" {
+			t.Fatalf("item %d = %v, want é😀", count, item)
+		}
+		count++
+	}
+	if strconv.Itoa(count) != n {
+		t.Errorf("list has %d items, want %s", count, n)
 	}
 }

@@ -31,6 +31,7 @@ KeyboardInterrupt is never caught here: the channel uses it to interrupt user co
 import builtins
 import json
 import linecache
+import re
 import sys
 import traceback as _traceback
 import types
@@ -765,44 +766,182 @@ def execute(request, call_hook=None, include_traceback=False):
 # ---------------------------------------------------------------------------------------------
 # JSON for deep ZObjects
 
-# Typed lists nest one object per element; Go's encoding/json stops at 10000 levels.
-_DEEP_RECURSION_LIMIT = 12000
-
-
-def _deep(fn, arg):
-    """fn(arg) with the recursion limit raised for ZObjects nested up to _DEEP_RECURSION_LIMIT."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, _DEEP_RECURSION_LIMIT))
-    try:
-        return fn(arg)
-    except RecursionError:
-        raise ValueError("ZObject nested more than {} levels deep".format(_DEEP_RECURSION_LIMIT)) from None
-    finally:
-        sys.setrecursionlimit(old)
-
+# A typed list nests one object per element, so a list of a thousand items is deeper than the
+# json module's C code goes by default. Go's encoding/json stops at 10000 levels; nothing
+# deeper is worth writing.
+MAX_JSON_DEPTH = 10000
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _decode = json.JSONDecoder().decode
+_encode_string = json.encoder.encode_basestring
+_encode_number = json.JSONEncoder().encode
+
+
+class _Token(str):
+    """Literal JSON text on the encoder's stack (as opposed to a value to encode)."""
+
+
+_OPEN_OBJECT = _Token("{")
+_CLOSE_OBJECT = _Token("}")
+_OPEN_ARRAY = _Token("[")
+_CLOSE_ARRAY = _Token("]")
+_COMMA = _Token(",")
+
+
+def _encode_deep(z):
+    """json.dumps(z, ensure_ascii=False, separators=(",", ":")) without recursion."""
+    parts = []
+    stack = [z]
+    depth = 0
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is _Token:
+            parts.append(v)
+            if v is _CLOSE_OBJECT or v is _CLOSE_ARRAY:
+                depth -= 1
+        elif t is str:
+            parts.append(_encode_string(v))
+        elif t is dict:
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError("ZObject nested more than {} levels deep".format(MAX_JSON_DEPTH))
+            parts.append(_OPEN_OBJECT)
+            stack.append(_CLOSE_OBJECT)
+            items = list(v.items())
+            for i in range(len(items) - 1, -1, -1):
+                key, value = items[i]
+                if type(key) is not str:
+                    raise TypeError("keys must be str, not {}".format(type(key).__name__))
+                stack.append(value)
+                stack.append(_Token(("," if i else "") + _encode_string(key) + ":"))
+        elif t is list or t is tuple:
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError("ZObject nested more than {} levels deep".format(MAX_JSON_DEPTH))
+            parts.append(_OPEN_ARRAY)
+            stack.append(_CLOSE_ARRAY)
+            for i in range(len(v) - 1, -1, -1):
+                stack.append(v[i])
+                if i:
+                    stack.append(_COMMA)
+        elif v is None or v is True or v is False or t is int or t is float:
+            parts.append(_encode_number(v))
+        else:
+            raise TypeError("Object of type {} is not JSON serializable".format(t.__name__))
+    return "".join(parts)
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"(-?(?:0|[1-9][0-9]*))(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_scan_string = json.decoder.scanstring
+_LITERALS = (("true", True), ("false", False), ("null", None))
+
+
+def _decode_deep(s):
+    """json.loads(s) for standard JSON, without recursion."""
+    skip = _WHITESPACE.match
+    idx = skip(s, 0).end()
+    stack = []  # [container, key]: the open arrays and objects, innermost last
+
+    def member_key(idx):
+        if s[idx : idx + 1] != '"':
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes", s, idx)
+        key, idx = _scan_string(s, idx + 1)
+        idx = skip(s, idx).end()
+        if s[idx : idx + 1] != ":":
+            raise json.JSONDecodeError("Expecting ':' delimiter", s, idx)
+        return key, skip(s, idx + 1).end()
+
+    while True:
+        c = s[idx : idx + 1]
+        if c == "{" or c == "[":
+            if len(stack) >= MAX_JSON_DEPTH:
+                raise ValueError("JSON nested more than {} levels deep".format(MAX_JSON_DEPTH))
+            idx = skip(s, idx + 1).end()
+            if s[idx : idx + 1] == ("}" if c == "{" else "]"):
+                value = {} if c == "{" else []
+                idx += 1
+            else:
+                if c == "{":
+                    key, idx = member_key(idx)
+                    stack.append([{}, key])
+                else:
+                    stack.append([[], None])
+                continue
+        elif c == '"':
+            value, idx = _scan_string(s, idx + 1)
+        else:
+            for word, literal in _LITERALS:
+                if s.startswith(word, idx):
+                    value = literal
+                    idx += len(word)
+                    break
+            else:
+                m = _NUMBER.match(s, idx)
+                if m is None:
+                    raise json.JSONDecodeError("Expecting value", s, idx)
+                integer, fraction, exponent = m.groups()
+                value = float(m.group()) if fraction or exponent else int(integer)
+                idx = m.end()
+        # A value is complete: store it in its container, closing the containers it ends.
+        while True:
+            if not stack:
+                idx = skip(s, idx).end()
+                if idx != len(s):
+                    raise json.JSONDecodeError("Extra data", s, idx)
+                return value
+            top = stack[-1]
+            container = top[0]
+            if type(container) is list:
+                container.append(value)
+            else:
+                container[top[1]] = value
+            idx = skip(s, idx).end()
+            c = s[idx : idx + 1]
+            if c == ",":
+                idx = skip(s, idx + 1).end()
+                if type(container) is dict:
+                    top[1], idx = member_key(idx)
+                break
+            if c == ("]" if type(container) is list else "}"):
+                stack.pop()
+                value = container
+                idx += 1
+                continue
+            raise json.JSONDecodeError("Expecting ',' delimiter", s, idx)
 
 
 def dumps(z):
-    """Compact JSON text (not ASCII-escaped) for a ZObject, however deeply its lists nest."""
+    """Compact JSON text (not ASCII-escaped) for a ZObject nested up to MAX_JSON_DEPTH levels."""
     try:
         return _encode(z)
     except RecursionError:
-        return _deep(_encode, z)
+        return _encode_deep(z)
 
 
 def loads(text):
-    """Parses the JSON text of a ZObject, however deeply its lists nest."""
+    """Parses the JSON text of a ZObject nested up to MAX_JSON_DEPTH levels."""
     try:
         return _decode(text)
     except RecursionError:
-        return _deep(_decode, text)
+        return _decode_deep(text)
 
 
 # ---------------------------------------------------------------------------------------------
 # Script mode
+
+
+def _ascii(z):
+    """JSON text escaped to ASCII, as upstream's main writes it."""
+    try:
+        return json.dumps(z)
+    except RecursionError:
+        text = _encode_deep(z)
+    if text.isascii():
+        return text
+    # Outside strings JSON text is ASCII, so escaping every other character is safe.
+    return "".join(c if c < "\x80" else json.dumps(c)[1:-1] for c in text)
 
 
 def main(stdin=None, stdout=None):
@@ -811,7 +950,7 @@ def main(stdin=None, stdout=None):
     stdout = stdout if stdout is not None else sys.stdout
 
     def hook(z7):
-        stdout.write("call " + _deep(json.dumps, z7) + "\n")
+        stdout.write("call " + _ascii(z7) + "\n")
         stdout.flush()
         line = stdin.readline()
         if not line:
@@ -837,7 +976,7 @@ def main(stdin=None, stdout=None):
     if z22 is None:
         z22 = _failure(_error("No request on stdin."))
     try:
-        text = _deep(json.dumps, z22)
+        text = _ascii(z22)
     except ValueError as e:
         text = json.dumps(_failure(_error("Could not encode the result: {}".format(e))))
     stdout.write(text + "\n")
