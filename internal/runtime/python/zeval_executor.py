@@ -18,8 +18,10 @@ API
         One JSON request line on stdin, one Z22 line on stdout. Nested calls go out as
         "call <Z7 JSON>" lines on stdout and come back as one Z22 JSON line on stdin.
     dumps(z) / loads(text)
-        JSON for ZObjects nested deeper than the default recursion limit allows (typed
-        lists nest one level per element).
+        Compact JSON text for ZObjects, also those nested deeper than the json module's C
+        code goes (a typed list nests one level per item: a list of 1000 items is too deep
+        for json.dumps), up to MAX_JSON_DEPTH = 10000 levels, Go's encoding/json limit.
+        Results never hold lone surrogates, so dumps(z).encode("utf-8") cannot fail.
 
 User code sees W (and `import wikifunctions`) for nested calls, ZPair and ZObject.
 call_hook(z7) -> Z22 evaluates a nested call; it may re-enter call() (A calls B calls A).
