@@ -79,11 +79,11 @@ type argRef int
 
 func call(fn string, args ...expr) callExpr { return callExpr{fn, args} }
 
-func py(code string) impl   { return impl{lang: python, code: code} }
-func js(code string) impl   { return impl{lang: javascript, code: code} }
-func comp(e expr) impl      { return impl{comp: e} }
+func py(code string) impl            { return impl{lang: python, code: code} }
+func js(code string) impl            { return impl{lang: javascript, code: code} }
+func comp(e expr) impl               { return impl{comp: e} }
 func t(expect any, args ...any) test { return test{args, expect} }
-func a(label string) arg    { return arg{label, str} }
+func a(label string) arg             { return arg{label, str} }
 
 // Built-ins used in compositions.
 const (
