@@ -247,6 +247,9 @@ func (v *VM) fromJS(val goja.Value, depth int) (*z.Object, error) {
 	}
 	o, isObj := val.(*goja.Object)
 	if !isObj {
+		if _, ok := val.(*goja.Symbol); ok {
+			return nil, v.cannotSerialize(val)
+		}
 		switch val.ExportType().Kind() {
 		case reflect.String:
 			return z.NewString(val.String()), nil

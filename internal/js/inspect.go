@@ -229,6 +229,10 @@ func (in *inspector) collection(o *goja.Object, class string, depth int) {
 
 func (in *inspector) primitive(val goja.Value, _ bool) {
 	b := in.b
+	if sym, ok := val.(*goja.Symbol); ok {
+		b.WriteString("Symbol(" + sym.String() + ")")
+		return
+	}
 	t := val.ExportType()
 	if t == nil {
 		b.WriteString(val.String())

@@ -56,6 +56,9 @@ const (
 	// maxValueDepth bounds the nesting of values converted either way (a cyclic JavaScript
 	// value reaches it and fails like V8's stack overflow instead of recursing forever).
 	maxValueDepth = 4096
+	// maxNesting bounds re-entrant calls of one VM (A → B → A → ...), which would otherwise
+	// grow the Go stack until the process dies.
+	maxNesting = 200
 )
 
 // Option configures a VM.
@@ -191,6 +194,10 @@ func (v *VM) Call(ctx context.Context, args []z.Field, caller Caller) (res *z.Ob
 	if err := ctx.Err(); err != nil {
 		return v.contextResult(ctx)
 	}
+	if len(v.frames) >= maxNesting {
+		return z.ResultEnvelope(nil, z.ErrorString(z.CodeInEvaluation, fmt.Sprintf(
+			"Function %s was re-entered through nested calls more than %d times.", v.name, maxNesting))), nil
+	}
 	f := &frame{ctx: ctx, caller: caller, active: true}
 	v.mu.Lock()
 	v.frames = append(v.frames, f)
@@ -218,7 +225,9 @@ func (v *VM) Call(ctx context.Context, args []z.Field, caller Caller) (res *z.Ob
 	}
 	if outermost && v.cfg.memoryLimit > 0 {
 		w := &memoryWatch{vm: v, f: f, limit: v.cfg.memoryLimit}
+		w.mu.Lock()
 		w.timer = time.AfterFunc(memoryCheckEvery, w.check)
+		w.mu.Unlock()
 		defer w.timer.Stop()
 	}
 
@@ -464,8 +473,9 @@ type memoryWatch struct {
 	vm       *VM
 	f        *frame
 	limit    int64
+	mu       sync.Mutex // guards timer, set after the timer may already have fired
 	timer    *time.Timer
-	baseline int64
+	baseline int64 // only check touches these, one run at a time
 	sampled  bool
 }
 
@@ -497,5 +507,7 @@ func (w *memoryWatch) check() {
 			return
 		}
 	}
+	w.mu.Lock()
 	w.timer.Reset(memoryCheckEvery)
+	w.mu.Unlock()
 }
