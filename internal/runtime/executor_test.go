@@ -203,6 +203,7 @@ out(t.splitlines())`, []string{`"invalid literal for int() with base 10: 'nine'"
 		{"missing argument", `out(err(run("def Z1000(Z1000K1):\n    return Z1000K1")))`, []string{`"Z1000() missing 1 required positional argument: 'Z1000K1'"`}},
 		{"error at load", `h = ex.load("raise RuntimeError('at load')\ndef Z1000():\n    return 'a'", "Z1000")
 out([err(ex.call(h, {})), err(ex.call(h, {}))])`, []string{`["at load", "at load"]`}},
+		{"call without a handle", `out(err(ex.call(None, {})))`, []string{`"call: None is not a function loaded by load()"`}},
 		{"argument not a ZObject", `out(err(run("def Z1000(Z1000K1):\n    return 'a'", {"Z1000K1": 5})))`, []string{`"Could not deserialize input ZObject: 5"`}},
 		{"argument without a type", `out(err(run("def Z1000(Z1000K1):\n    return 'a'", {"Z1000K1": {"Z6K1": "x"}})))`, []string{`"Could not determine type for {'Z6K1': 'x'}"`}},
 		{"argument with a bad type", `out(err(run("def Z1000(Z1000K1):\n    return 'a'", {"Z1000K1": {"Z1K1": 5}})))`, []string{`"Could not determine type for 5"`}},

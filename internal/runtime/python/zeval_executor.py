@@ -733,6 +733,8 @@ def call(handle, arguments, call_hook=None, include_traceback=False):
     A failure in user code or in conversion is an error inside the Z22, never an exception
     (except KeyboardInterrupt, which interrupts). include_traceback adds a "traceback" entry to
     the metadata of a failed call."""
+    if type(handle) is not Loaded:
+        return _failure(_error("call: {!r} is not a function loaded by load()".format(handle)))
     if handle.error is not None:
         return _failure(handle.error, handle.error_traceback if include_traceback else None)
     if type(arguments) is not dict:
