@@ -23,8 +23,12 @@ vet:
 test: setup vet
 	$(GO) test -count=1 -race -timeout 20m ./...
 
+# Benchmarks print figures and ratios against baselines measured in the same run; they pass or
+# fail nothing. Each bench/ program is one part of the picture; the Go benchmarks are per call.
+BENCHES := $(sort $(dir $(wildcard bench/*/main.go)))
 bench: build
-	$(GO) run ./bench/jupyter
+	@for b in $(BENCHES); do echo "== $$b"; $(GO) run ./$$b || exit 1; echo; done
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/orchestrator ./internal/api ./internal/zobject ./internal/js ./internal/cache ./internal/runtime
 
 fuzz: setup
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./internal/jupyter
