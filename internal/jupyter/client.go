@@ -120,7 +120,8 @@ func Launch(ctx context.Context, spec *Spec, opts ...Option) (*Kernel, error) {
 		ipcDir   string
 	)
 	if cfg.ipc {
-		if ipcDir, err = os.MkdirTemp(cfg.runtimeDir, "kernel-*"); err != nil {
+		// A short name: xeus-python 0.14.3 aborts when the ipc "ip" is 24 bytes or longer.
+		if ipcDir, err = os.MkdirTemp(cfg.runtimeDir, "k-*"); err != nil {
 			return nil, fmt.Errorf("jupyter: kernel directory: %w", err)
 		}
 		info, writeDir = NewIPCConnectionInfo(spec.Name, ipcDir), ipcDir

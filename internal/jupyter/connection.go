@@ -55,14 +55,16 @@ func NewConnectionInfo(kernelName string) (*ConnectionInfo, error) {
 	}, nil
 }
 
-// NewIPCConnectionInfo describes a kernel reached over ZeroMQ ipc sockets dir/ipc-1 … dir/ipc-5
+// NewIPCConnectionInfo describes a kernel reached over ZeroMQ ipc sockets dir/s-1 … dir/s-5
 // (for the ipc transport, "ip" is a path prefix and the "ports" are suffixes), with a random key.
+// Keep dir short: xeus-python 0.14.3 aborts (zmq "Invalid argument") when the prefix is 24 bytes
+// or longer; Launch's /tmp/k-NNNNNNNNNN/s is 19.
 func NewIPCConnectionInfo(kernelName, dir string) *ConnectionInfo {
 	var key [32]byte
 	_, _ = rand.Read(key[:])
 	return &ConnectionInfo{
 		ShellPort: 1, IOPubPort: 2, StdinPort: 3, ControlPort: 4, HBPort: 5,
-		IP: filepath.Join(dir, "ipc"), Key: hex.EncodeToString(key[:]), Transport: "ipc",
+		IP: filepath.Join(dir, "s"), Key: hex.EncodeToString(key[:]), Transport: "ipc",
 		SignatureScheme: "hmac-sha256", KernelName: kernelName,
 	}
 }
