@@ -51,7 +51,14 @@ type Config struct {
 	RuntimeDir string
 	// KernelOptions are passed to jupyter.Launch.
 	KernelOptions []jupyter.Option
-	Logger        *slog.Logger
+	// PoolOptions are passed to pool.New for the Python pool (a start observer, say); they
+	// come after the evaluator's own.
+	PoolOptions []pool.Option
+	// AcquireObserver, when set, is called as a session begins to get its instance of a
+	// function (for Python: lease a kernel and load the code); the func it returns is called
+	// when that ends, with its error. Its context is the caller's.
+	AcquireObserver func(ctx context.Context, language, function string) (context.Context, func(error))
+	Logger          *slog.Logger
 }
 
 // Evaluator runs code implementations: Python in Jupyter kernels, JavaScript embedded.
@@ -123,12 +130,12 @@ func New(cfg Config) (*Evaluator, error) {
 		code:  runtimeDefinition(),
 	}
 	e.py = &pythonRuntime{
-		pool:           pool.New(spec.Name, launcher, pool.WithMinIdle(cfg.MinIdle), pool.WithMax(cfg.MaxKernels), pool.WithLogger(cfg.Logger)),
+		pool:           pool.New(spec.Name, launcher, append([]pool.Option{pool.WithMinIdle(cfg.MinIdle), pool.WithMax(cfg.MaxKernels), pool.WithLogger(cfg.Logger)}, cfg.PoolOptions...)...),
 		lis:            lis,
 		shmDir:         shm,
 		noChannel:      cfg.NoChannel,
 		interruptGrace: time.Second,
-		loadTimeout:    30 * time.Second,
+		loadTimeout:    cfg.CallTimeout, // loading runs the code's top level: it counts as code time
 	}
 	return e, nil
 }
@@ -268,6 +275,9 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil // its top level never finished
 		}
 		return failed(z.ErrorString(z.CodeInEvaluation, "No "+language+" kernel for "+fn.name+": "+err.Error())), nil
 	}

@@ -259,3 +259,34 @@ func TestReuse(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadAndResultEdges(t *testing.T) {
+	fns := map[string]string{
+		// A result list of 3,000 items nests 3,000 levels deep in normal form.
+		"Z1030": "def Z1030():\n\treturn [str(i) for i in range(3000)]",
+		// Top-level code that never finishes loading.
+		"Z1031": "while True:\n\tpass\ndef Z1031():\n\treturn 'x'",
+		"Z1032": "import sys\ndef Z1032():\n\tsys.stdout.write('\\ud800 lone surrogate')\n\treturn 'ok'",
+	}
+	for _, mode := range []struct {
+		name string
+		cfg  Config
+	}{{"channel", Config{CallTimeout: 3 * time.Second}}, {"fallback", Config{CallTimeout: 3 * time.Second, NoChannel: true}}} {
+		t.Run(mode.name, func(t *testing.T) {
+			l := newLibrary(t, mode.cfg, fns)
+			s := l.e.NewSession()
+			defer s.Close()
+			ctx := WithSession(context.Background(), s)
+			out := l.call(t, ctx, "Z1030")
+			if items := z.ListItems(out.Get("Z22K1")); len(items) != 3000 {
+				t.Errorf("3,000-item list: got %d items (%s)", len(items), errorText(out))
+			}
+			if e := errorText(l.call(t, ctx, "Z1031")); !strings.Contains(e, "time limit") {
+				t.Errorf("endless top-level code: error %s, want a time limit", e)
+			}
+			if got := value(t, l.call(t, ctx, "Z1032")); got != "ok" {
+				t.Errorf("printing a lone surrogate: %s, want ok", got)
+			}
+		})
+	}
+}

@@ -324,9 +324,8 @@ func (in *pyInstance) fallbackCall(ctx context.Context, args json.RawMessage, zc
 		return callResult{}, fmt.Errorf("%w: %w", errTimeLimit, ctx.Err())
 	}
 	for _, o := range res.Outputs {
-		if v, ok := o.Data["application/x-zeval+json"]; ok {
-			b, _ := json.Marshal(v)
-			return decodeFallback(b), nil
+		if v, ok := o.Data["text/x-zeval"].(string); ok {
+			return decodeFallback([]byte(v)), nil
 		}
 	}
 	if res.Error != nil {

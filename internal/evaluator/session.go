@@ -113,7 +113,12 @@ func (s *Session) Close() {
 
 // acquire loads fn into a kernel: a kept one of the same revision when reuse is on, else a
 // fresh lease.
-func (e *Evaluator) acquire(ctx context.Context, fn *function) (instance, error) {
+func (e *Evaluator) acquire(ctx context.Context, fn *function) (in instance, err error) {
+	if obs := e.cfg.AcquireObserver; obs != nil {
+		var done func(error)
+		ctx, done = obs(ctx, fn.language, fn.name)
+		defer func() { done(err) }()
+	}
 	if e.cfg.ReuseKernels {
 		e.mu.Lock()
 		list := e.warm[fn.key]

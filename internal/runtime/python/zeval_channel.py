@@ -15,7 +15,7 @@ From zeval: {"op": "call", "id": n, "args": {key: normal ZObject}}, {"op": "zres
 it, so A -> B -> A works.
 
 In fallback mode (no socket), fallback_call() serves one call per execute_request: the result
-goes out as display data of type application/x-zeval+json, and nested calls go through
+goes out as display data of type text/x-zeval (JSON text), and nested calls go through
 input() on the stdin channel.
 """
 
@@ -56,7 +56,8 @@ class _Bounded(io.TextIOBase):
         out = "".join(self.parts)
         if self.dropped:
             out += "\n[zeval: %d more characters dropped]" % self.dropped
-        return out
+        # Lone surrogates cannot be encoded as UTF-8: replace them.
+        return out.encode("utf-8", "replace").decode("utf-8")
 
 
 class Channel:
@@ -82,7 +83,9 @@ class Channel:
         self.send({"op": "hello", "token": token, "pid": os.getpid()})
 
     def send(self, msg):
-        data = json.dumps(msg, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        # The executor's dumps/loads handle ZObjects nested deeper than the json module allows
+        # (a typed list nests one level per item in normal form).
+        data = self.executor.dumps(msg).encode("utf-8")
         if len(data) > SHM_THRESHOLD and self.shm_dir:
             self.seq += 1
             path = os.path.join(self.shm_dir, "zeval-%d-%d" % (os.getpid(), self.seq))
@@ -102,13 +105,13 @@ class Channel:
         data = self.rfile.read(n)
         if len(data) < n:
             return None
-        msg = json.loads(data)
+        msg = self.executor.loads(data.decode("utf-8"))
         if "shm" in msg:
             path = msg["shm"]
             with open(path, "rb") as f:
                 body = f.read()
             os.unlink(path)
-            msg = json.loads(body)
+            msg = self.executor.loads(body.decode("utf-8"))
         return msg
 
     # -- calls -----------------------------------------------------------
@@ -220,13 +223,16 @@ def fallback_call(args_json):
     """Serves one call through the Jupyter protocol: nested calls over stdin, result as display data."""
     from IPython.display import display
 
+    ex = _channel.executor
+
     def hook(z7):
-        reply = json.loads(input("zeval-zcall:" + json.dumps(z7, separators=(",", ":"))))
+        reply = ex.loads(input("zeval-zcall:" + ex.dumps(z7)))
         while "call" in reply:  # a call into this kernel made while we wait: serve it on top
             z22, interrupted, stdout = _channel.run_call(reply["call"], hook)
             result = {"z22": z22, "interrupted": interrupted, "stdout": stdout}
-            reply = json.loads(input("zeval-result:" + json.dumps(result, separators=(",", ":"))))
+            reply = ex.loads(input("zeval-result:" + ex.dumps(result)))
         return reply["z22"]
 
-    z22, interrupted, stdout = _channel.run_call(json.loads(args_json), hook)
-    display({"application/x-zeval+json": {"z22": z22, "interrupted": interrupted, "stdout": stdout}}, raw=True)
+    z22, interrupted, stdout = _channel.run_call(ex.loads(args_json), hook)
+    # As text: the display machinery's own JSON encoding cannot take deeply nested ZObjects.
+    display({"text/x-zeval": ex.dumps({"z22": z22, "interrupted": interrupted, "stdout": stdout})}, raw=True)
