@@ -91,9 +91,17 @@ func WithTimeout(d time.Duration) Option { return func(r *Renderer) { r.timeout 
 func WithLogger(l *slog.Logger) Option { return func(r *Renderer) { r.logger = l } }
 
 // New returns a Renderer that evaluates calls with runner and looks functions up (for their
-// argument and return types) with resolver, normally the orchestrator's.
+// argument and return types) with resolver, normally the orchestrator's. When runner has the
+// orchestrator's built-in definitions (a Definitions method), built-in functions such as Z866
+// are found there too.
 func New(runner Runner, resolver orchestrator.Resolver, opts ...Option) *Renderer {
-	r := &Renderer{runner: runner, resolver: resolver}
+	chain := orchestrator.Chain{resolver}
+	if d, ok := runner.(interface {
+		Definitions() *orchestrator.Definitions
+	}); ok && d.Definitions() != nil {
+		chain = append(chain, builtins{d.Definitions()})
+	}
+	r := &Renderer{runner: runner, resolver: chain}
 	for _, o := range opts {
 		o(r)
 	}
@@ -113,6 +121,16 @@ func New(runner Runner, resolver orchestrator.Resolver, opts ...Option) *Rendere
 		r.logger = slog.New(slog.DiscardHandler)
 	}
 	return r
+}
+
+// builtins resolves the orchestrator's built-in objects.
+type builtins struct{ defs *orchestrator.Definitions }
+
+func (b builtins) Resolve(_ context.Context, zid string) (*z.Object, error) {
+	if o := b.defs.Get(zid); o != nil {
+		return o, nil
+	}
+	return nil, fmt.Errorf("%s: %w", zid, orchestrator.ErrNotFound)
 }
 
 // Request is one page to render.

@@ -440,3 +440,12 @@ func TestRenderCancelled(t *testing.T) {
 		t.Errorf("render past its time: %q, errors %+v; want an error marker", res.HTML, res.Errors)
 	}
 }
+
+func TestRenderBuiltins(t *testing.T) {
+	e := newEnv(t, jsOnly(), allFunctions()...)
+	r := New(e.orch, e.lib, WithSessions(e.ev)) // the orchestrator itself: its built-ins are known
+	res := render(t, r, "{{#function:Z866|a|a}} {{#function:Z866|a|{{#function:Z10001|a}}}} {{#function:Z801|x}}", FormatHTML)
+	if res.HTML != "true false x" || len(res.Errors) > 0 {
+		t.Errorf("Render(built-ins) = %q, errors %+v; want true false x", res.HTML, res.Errors)
+	}
+}
