@@ -30,9 +30,11 @@ type Plan struct {
 	UnshareIPC bool      `json:"unshare_ipc,omitempty"`
 	UnshareUTS bool      `json:"unshare_uts,omitempty"`
 	Landlock   *Landlock `json:"landlock,omitempty"`
-	// Seccomp installs a filter that refuses non-Unix sockets and a list of syscalls a kernel has
-	// no use for (ptrace, mount, bpf, unshare, setns, keyctl, ...) with EPERM.
-	Seccomp    bool `json:"seccomp,omitempty"`
+	// Seccomp installs a filter that refuses syscalls a kernel has no use for (ptrace, mount,
+	// bpf, unshare, setns, keyctl, ...) with EPERM; with SeccompUnixSockets it also refuses
+	// sockets other than AF_UNIX and AF_NETLINK (for hosts without network namespaces).
+	Seccomp            bool `json:"seccomp,omitempty"`
+	SeccompUnixSockets bool `json:"seccomp_unix_sockets,omitempty"`
 	NoNewPrivs bool `json:"no_new_privs,omitempty"`
 }
 

@@ -215,14 +215,16 @@ func (s *Sandbox) Report() []Protection {
 	add("file size limit", true, fmt.Sprintf("RLIMIT_FSIZE %d MiB, no core dumps", s.cfg.fileSize>>20))
 	var net []string
 	if !s.cfg.network {
-		if c.NetNS {
-			net = append(net, "network namespace")
-		}
-		if c.LandlockV >= 4 {
-			net = append(net, "landlock TCP bind/connect denied")
-		}
-		if c.Seccomp {
-			net = append(net, "seccomp: only AF_UNIX sockets")
+		switch {
+		case c.NetNS:
+			net = append(net, "network namespace of its own (no interface but a down loopback)")
+		default:
+			if c.LandlockV >= 4 {
+				net = append(net, "landlock TCP bind/connect denied")
+			}
+			if c.Seccomp {
+				net = append(net, "seccomp: only AF_UNIX and AF_NETLINK sockets")
+			}
 		}
 	}
 	switch {
@@ -314,10 +316,13 @@ func (s *Sandbox) prepare(kernelDir string, connFile string) (*confinement, erro
 			read = append(read, connFile)
 		}
 		files = append(files, "/dev/null", "/dev/zero", "/dev/full")
+		// With a network namespace, TCP needs no further denial: the kernel's namespace has
+		// only its own loopback, which is down (xeus-python aborts if TCP itself is refused).
 		p.Landlock = &Landlock{Read: read, Write: write, WriteFiles: files,
-			NoTCP: !s.cfg.network, Scope: true}
+			NoTCP: !s.cfg.network && !s.caps.NetNS, Scope: true}
 	}
-	p.Seccomp = s.caps.Seccomp && !s.cfg.network
+	p.Seccomp = s.caps.Seccomp
+	p.SeccompUnixSockets = s.caps.Seccomp && !s.cfg.network && !s.caps.NetNS
 	return c, nil
 }
 

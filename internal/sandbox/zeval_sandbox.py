@@ -183,7 +183,7 @@ _AF_UNIX = 1
 _AF_NETLINK = 16  # libzmq lists interfaces (getifaddrs); in a network namespace it sees only lo
 
 
-def _seccomp():
+def _seccomp(unix_only):
     a = _arch()
     if a is None:
         raise SandboxError("seccomp: no syscall table for %s" % platform.machine())
@@ -201,13 +201,14 @@ def _seccomp():
     if a["x32_bit"]:
         ins(_BPF_JGE_K, 0, 1, a["x32_bit"])
         ins(_BPF_RET_K, 0, 0, _RET_ERRNO | _EPERM)
-    # socket(): only AF_UNIX and AF_NETLINK.
-    ins(_BPF_JEQ_K, 0, 5, a["socket"])
-    ins(_BPF_LD_W_ABS, 0, 0, 16)  # args[0], low 32 bits (little endian)
-    ins(_BPF_JEQ_K, 1, 0, _AF_UNIX)
-    ins(_BPF_JEQ_K, 0, 1, _AF_NETLINK)
-    ins(_BPF_RET_K, 0, 0, _RET_ALLOW)
-    ins(_BPF_RET_K, 0, 0, _RET_ERRNO | _EPERM)
+    if unix_only:
+        # socket(): only AF_UNIX and AF_NETLINK.
+        ins(_BPF_JEQ_K, 0, 5, a["socket"])
+        ins(_BPF_LD_W_ABS, 0, 0, 16)  # args[0], low 32 bits (little endian)
+        ins(_BPF_JEQ_K, 1, 0, _AF_UNIX)
+        ins(_BPF_JEQ_K, 0, 1, _AF_NETLINK)
+        ins(_BPF_RET_K, 0, 0, _RET_ALLOW)
+        ins(_BPF_RET_K, 0, 0, _RET_ERRNO | _EPERM)
     n = len(deny)
     for i, nr in enumerate(deny):
         # match → jump to the ERRNO return after the remaining compares and the ALLOW.
@@ -255,7 +256,7 @@ def apply(plan):
     if plan.get("landlock"):
         _landlock(plan["landlock"])
     if plan.get("seccomp"):
-        _seccomp()
+        _seccomp(bool(plan.get("seccomp_unix_sockets")))
     elif plan.get("no_new_privs"):
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
 
