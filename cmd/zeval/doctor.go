@@ -349,4 +349,3 @@ func doctorFirstLine(s string) string {
 }
 
 func durMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-

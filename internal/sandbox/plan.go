@@ -35,7 +35,7 @@ type Plan struct {
 	// sockets other than AF_UNIX and AF_NETLINK (for hosts without network namespaces).
 	Seccomp            bool `json:"seccomp,omitempty"`
 	SeccompUnixSockets bool `json:"seccomp_unix_sockets,omitempty"`
-	NoNewPrivs bool `json:"no_new_privs,omitempty"`
+	NoNewPrivs         bool `json:"no_new_privs,omitempty"`
 }
 
 // Rlimit is one resource limit; -1 means unlimited.
