@@ -62,6 +62,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		opts = append(opts, api.WithObjects(api.NewObjectsHandler(st, api.WithObjectsLogger(logger))))
 	}
 	var handler http.Handler = api.New(orch, opts...)
+	handler = withRender(handler, orch, resolver, st, ev, *maxBody, logger)
 	if ev != nil {
 		handler = withSessions(ev, handler)
 	}
