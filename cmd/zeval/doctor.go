@@ -116,11 +116,16 @@ func doctor(ctx context.Context, only string, startTimeout time.Duration, withSa
 		rep.Kernelspecs = append(rep.Kernelspecs, ds)
 		if len(want) > 0 && want[s.Name] || len(want) == 0 && strings.EqualFold(s.Language, "python") {
 			check = append(check, s)
-			delete(want, s.Name)
 		}
 	}
 	for n := range want {
-		fail("kernelspec %q not found (searched %s)", n, strings.Join(jupyter.SearchPath(), ":"))
+		found := false
+		for _, s := range check {
+			found = found || s.Name == n
+		}
+		if !found {
+			fail("kernelspec %q not found (searched %s)", n, strings.Join(jupyter.SearchPath(), ":"))
+		}
 	}
 	if len(specs) == 0 {
 		fail("no kernelspecs found (searched %s); `make setup` installs ipykernel and xeus-python", strings.Join(jupyter.SearchPath(), ":"))
