@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/library"
@@ -205,23 +206,25 @@ func TestEveryTesterPasses(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	lib := tester.StoreLibrary{Store: st}
-	ev, err := evaluator.New(evaluator.Config{})
+	// Time limits are generous: this test is about results, and a loaded machine starts
+	// kernels slowly.
+	ev, err := evaluator.New(evaluator.Config{CallTimeout: 2 * time.Minute})
 	if err != nil {
 		t.Fatalf("evaluator (needs the python3 kernelspec, ipykernel): %v", err)
 	}
 	t.Cleanup(ev.Close)
-	orch := orchestrator.New(lib, orchestrator.WithEvaluator(ev))
+	orch := orchestrator.New(lib, orchestrator.WithEvaluator(ev), orchestrator.WithTimeout(5*time.Minute))
 	ev.SetCaller(orch.Call)
 
 	fns, err := lib.Functions(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Functions run four at a time, each in its own session, as separate tester runs would.
+	// Functions run two at a time, each in its own session, as separate tester runs would.
 	reports := make([]tester.Report, len(fns))
 	errs := make([]error, len(fns))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
+	sem := make(chan struct{}, 2)
 	for i, zid := range fns {
 		wg.Add(1)
 		go func() {
