@@ -50,7 +50,7 @@ var implementations = map[string]string{
 	"Z10202": code("Z10202", "javascript", "function Z10001(Z10001K1) {\n\treturn Z10001K1 === '';\n}\n"),
 	"Z10203": code("Z10203", "javascript", "function Z10001(Z10001K1) {\n\treturn Z10001K1 !== '';\n}\n"), // wrong
 	"Z10204": code("Z10204", "python", "def Z10001(Z10001K1):\n    return len(Z10001K1) == 0\n"),
-	"Z10205": code("Z10205", "python", "def Z10001(Z10001K1):\n    raise ValueError('not today')\n"), // fails
+	"Z10205": code("Z10205", "python", "def Z10001(Z10001K1):\n    raise ValueError('not today')\n"),                                      // fails
 	"Z10206": code("Z10206", "javascript", "function Z10001(Z10001K1) {\n\treturn Z10001K1.length === 0 ? true : Z10001K1 === 'x';\n}\n"), // half wrong
 }
 
