@@ -113,8 +113,9 @@ type VM struct {
 type frame struct {
 	ctx    context.Context
 	caller Caller
-	active bool          // guarded by VM.mu
-	fired  *interruption // guarded by VM.mu: what this frame asked the runtime to stop for
+	active  bool          // guarded by VM.mu
+	fired   *interruption // guarded by VM.mu: what this frame asked the runtime to stop for
+	stopped bool          // the JavaScript of this call was cut short by a limit
 }
 
 type stopReason uint8
@@ -374,6 +375,7 @@ func (v *VM) failure(f *frame, callErr error) (*z.Object, error) {
 	var ie *goja.InterruptedError
 	if errors.As(callErr, &ie) {
 		in, _ := ie.Value().(*interruption)
+		f.stopped = true
 		if in == nil {
 			return nil, fmt.Errorf("js: %s interrupted: %w", v.name, callErr)
 		}
@@ -460,7 +462,7 @@ func (v *VM) endFrame(f *frame, outermost bool) {
 	if v.rt != nil {
 		v.rt.ClearInterrupt()
 	}
-	if outermost && f.fired.reason != stopPlatform {
+	if outermost && f.stopped && f.fired.reason != stopPlatform {
 		// Stopped mid-way: the code's state may be half-updated; start afresh next time.
 		v.rt, v.fn, v.loadErr = nil, nil, nil
 	}
@@ -477,7 +479,12 @@ type memoryWatch struct {
 	timer    *time.Timer
 	baseline int64 // only check touches these, one run at a time
 	sampled  bool
+	lastGC   time.Time
 }
+
+// minGCInterval spaces the collections that confirm a suspected overrun, so a call that
+// makes much short-lived garbage is not slowed by a collection every sample.
+const minGCInterval = 100 * time.Millisecond
 
 const heapSample = "/memory/classes/heap/objects:bytes"
 
@@ -500,8 +507,9 @@ func (w *memoryWatch) check() {
 	now := heapBytes()
 	if !w.sampled {
 		w.baseline, w.sampled = now, true
-	} else if now-w.baseline > w.limit {
+	} else if now-w.baseline > w.limit && time.Since(w.lastGC) >= minGCInterval {
 		runtime.GC()
+		w.lastGC = time.Now()
 		if now = heapBytes(); now-w.baseline > w.limit {
 			w.vm.interrupt(w.f, &interruption{reason: stopMemory})
 			return
