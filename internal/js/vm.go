@@ -111,8 +111,8 @@ type VM struct {
 
 // frame is one Call in progress on the VM; nested (re-entrant) calls stack up.
 type frame struct {
-	ctx    context.Context
-	caller Caller
+	ctx     context.Context
+	caller  Caller
 	active  bool          // guarded by VM.mu
 	fired   *interruption // guarded by VM.mu: what this frame asked the runtime to stop for
 	stopped bool          // the JavaScript of this call was cut short by a limit
