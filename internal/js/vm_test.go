@@ -118,6 +118,8 @@ func TestResultsToZObjects(t *testing.T) {
 		{name: "pair", expr: `new ZPair('a', 'b')`, want: `{"Z1K1":` + z882 + `,"K1":"a","K2":"b"}`},
 		{name: "pair of string and Boolean", expr: `new ZPair('a', true)`,
 			want: `{"Z1K1":{"Z1K1":"Z7","Z7K1":"Z882","Z882K1":"Z6","Z882K2":"Z40"},"K1":"a","K2":{"Z1K1":"Z40","Z40K1":"Z41"}}`},
+		{name: "nested pairs (upstream's pair output case)", expr: `new ZPair('سر دوراهی', new ZPair('moonbeam', 'stone'))`,
+			want: `{"Z1K1":{"Z1K1":"Z7","Z7K1":"Z882","Z882K1":"Z6","Z882K2":` + z882 + `},"K1":"سر دوراهی","K2":{"Z1K1":` + z882 + `,"K1":"moonbeam","K2":"stone"}}`},
 		{name: "ZObject", expr: `new ZObject(new Map([['Z10000K1', 'v']]), 'Z10000')`, want: `{"Z1K1":"Z10000","Z10000K1":"v"}`},
 		{name: "plain object with a canonical Z1K1", expr: `({Z1K1: 'Z10000', Z10000K1: 'v'})`, want: `{"Z1K1":"Z10000","Z10000K1":"v"}`},
 		{name: "plain object with a normal Z1K1", expr: `({Z1K1: {Z1K1: 'Z9', Z9K1: 'Z10000'}, Z10000K1: ['x']})`, want: `{"Z1K1":"Z10000","Z10000K1":["Z6","x"]}`},
