@@ -9,5 +9,6 @@ func extraCommands() []command {
 		{"eval", "evaluate a function call (Z7) from a file or stdin and print the Z22", runEval},
 		{"doctor", "check kernels (plain, fork server, sandboxed) and report the active protections", runDoctor},
 		{"serve", "serve the orchestrator API (POST /{domain}/v1/evaluate/) and the object API", runServe},
+		{"test", "run the testers of functions against every implementation and rank the implementations", runTest},
 	}
 }
