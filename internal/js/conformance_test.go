@@ -224,3 +224,28 @@ func TestKnownFailuresAreCases(t *testing.T) {
 		t.Errorf("known_failures.json lists cases that are not JavaScript cases: %v", stale)
 	}
 }
+
+// TestConformanceComparisonFails checks the comparison can fail: each kind of case, given a
+// wrong expectation, is reported.
+func TestConformanceComparisonFails(t *testing.T) {
+	add := `{"codeString":"function Z1000(a, b) { return a + b; }","functionName":"Z1000","functionArguments":{"Z1000K1":"5","Z1000K2":"8"}}`
+	wrongZ22 := json.RawMessage(`{"Z1K1":{"Z1K1":"Z9","Z9K1":"Z22"},"Z22K1":{"Z1K1":"Z6","Z6K1":"13"},"Z22K2":{"Z1K1":"Z9","Z9K1":"Z24"}}`)
+	tests := []struct {
+		name string
+		c    evalCase
+	}{
+		{"executor", evalCase{ID: "x1", Kind: "executor", ExecutorMode: "execute", Request: json.RawMessage(add)}},
+		{"integration z22", evalCase{ID: "x2", Kind: "integration", Request: json.RawMessage(add)}},
+		{"integration error", evalCase{ID: "x3", Kind: "integration", Request: json.RawMessage(add)}},
+	}
+	tests[0].c.Expected.Kind, tests[0].c.Expected.Z22 = "z22", wrongZ22
+	tests[1].c.Expected.Kind, tests[1].c.Expected.Z22 = "z22", wrongZ22
+	tests[2].c.Expected.Kind, tests[2].c.Expected.MessageContains = "error", "anything"
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if problem := runCase(t, tc.c); problem == "" {
+				t.Errorf("runCase with a wrong expectation passed (the result is \"58\")")
+			}
+		})
+	}
+}

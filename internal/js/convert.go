@@ -38,6 +38,18 @@ class ZPair {
 const W = Object.freeze({ Call: __zeval_call });
 const Wikifunctions = W;
 const console = Object.freeze({ log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} });
+// V8 refuses strings longer than 2**29 - 24 code units; goja has no such limit, so the
+// builtins that make a long string in one step check it (concatenation is caught by the
+// memory watch instead).
+{
+	const maxLength = 2 ** 29 - 24;
+	const check = (n) => { if (n > maxLength) { throw new RangeError('Invalid string length'); } };
+	const { repeat, padStart, padEnd } = String.prototype;
+	const define = (name, fn) => Object.defineProperty(String.prototype, name, { value: fn, writable: true, configurable: true });
+	define('repeat', function (count) { check(String(this).length * Math.max(0, Math.floor(count) || 0)); return repeat.call(this, count); });
+	define('padStart', function (n, fill) { check(n); return padStart.call(this, n, fill); });
+	define('padEnd', function (n, fill) { check(n); return padEnd.call(this, n, fill); });
+}
 function __zeval_entries(m) {
 	const out = [];
 	for (const [k, v] of Map.prototype.entries.call(m)) {

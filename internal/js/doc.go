@@ -81,9 +81,17 @@
 // collection confirms it and the call is interrupted with the memory-limit Z5. What this
 // cannot do: attribute memory to one VM (other goroutines' allocations count, so concurrent
 // heavy calls can trip each other), see the first 5 ms of a call, or stop one huge
-// allocation in progress ('x'.repeat(2**30) allocates its gigabyte before the next check).
+// allocation in progress (a string doubled past a gigabyte is allocated before the next
+// instruction sees the interrupt, so the peak can reach a few times the limit). As V8 does,
+// strings longer than 2^29-24 code units are refused ("Invalid string length") by repeat,
+// padStart and padEnd, which the prelude wraps; concatenation is left to the watch.
 // JavaScript recursion is bounded (10,000 frames: "Maximum call stack size exceeded"), and
 // so is the nesting of converted values (4,096 levels).
+//
+// Not bounded: time spent inside one native builtin. goja checks the interrupt between
+// JavaScript instructions, so a single call such as new Array(1e9).fill(0) or a sort of a
+// huge array runs to its end (or to the memory check) before the time limit can act. The
+// evaluator's own deadline still ends the wait for the result; the goroutine finishes later.
 //
 // Host access: goja gives the code nothing of the host: no require, no modules (import()
 // does not compile), no process, fs, network (fetch, XMLHttpRequest, WebSocket) or timers;

@@ -213,6 +213,8 @@ func TestBadCode(t *testing.T) {
 		{"not a function", `const Z1 = 'x';`, "Z1", nil, "Z1 is not a function"},
 		{"top level throws", `throw new Error('at load');`, "Z1", nil, "at load"},
 		{"strict mode like upstream", `function Z1() { undeclared = 1; return 'x'; }`, "Z1", nil, "undeclared is not defined"},
+		{"string longer than V8 allows", `function Z1() { return 'ab'.repeat(2 ** 29); }`, "Z1", nil, "Invalid string length"},
+		{"padStart past the limit", `function Z1() { return 'x'.padStart(2 ** 30); }`, "Z1", nil, "Invalid string length"},
 		{"stack overflow", `function Z1() { return Z1(); }`, "Z1", nil, "Maximum call stack size exceeded"},
 		{"W.Call without a caller", `function Z1() { return W.Call('Z802', {Z802K1: true}); }`, "Z1", nil, "W.Call: nested function calls are not available here"},
 		{"W.Call with a bad ZID", `function Z1() { return W.Call(5); }`, "Z1", nil, `W.Call: the first argument must be a ZID such as "Z802"`},
