@@ -32,7 +32,13 @@ const (
 	str     typ = "Z6"
 	boolean typ = "Z40"
 	strs    typ = "list"
+	// html is zeval's HTML fragment type (see package render): a record whose one key holds
+	// markup that a page inserts as it is.
+	html typ = "Z990089"
 )
+
+// fragment is a value of the HTML fragment type, in a tester.
+type fragment string
 
 type arg struct {
 	label string
@@ -76,6 +82,9 @@ type callExpr struct {
 }
 
 type argRef int
+
+// keyRef is a Z39 key reference.
+type keyRef string
 
 func call(fn string, args ...expr) callExpr { return callExpr{fn, args} }
 
@@ -629,9 +638,21 @@ def @self(@selfK1):
 			impls: []impl{comp(call(zIf, call(zIsEmpty, A1), A2, call(zFirst, A1)))},
 			tests: []test{t("x", []string{"x", "y"}, "none"), t("none", []string{}, "none")}},
 		{name: "htmllist", label: "Bulleted list in HTML", desc: "An HTML unordered list of the items, escaped.",
-			args: []arg{{"items", strs}}, ret: str,
-			impls: []impl{py(pyEscape + "\ndef @self(@selfK1):\n    return \"<ul>\" + \"\".join(\"<li>\" + _esc(s) + \"</li>\" for s in @selfK1) + \"</ul>\"\n")},
-			tests: []test{t("<ul><li>a</li><li>b</li></ul>", []string{"a", "b"}), t("<ul><li>&lt;b&gt; &amp; &quot;c&quot;</li></ul>", []string{`<b> & "c"`})}},
+			args: []arg{{"items", strs}}, ret: html,
+			impls: []impl{
+				py(pyEscape + "\ndef @self(@selfK1):\n    markup = \"<ul>\" + \"\".join(\"<li>\" + _esc(s) + \"</li>\" for s in @selfK1) + \"</ul>\"\n" +
+					"    return ZObject({\"Z1K1\": \"Z9\", \"Z9K1\": \"Z990089\"}, Z990089K1=markup)\n"),
+				js(jsEscape + "\nfunction @self(@selfK1) {\n\treturn { Z1K1: 'Z990089', Z990089K1: '<ul>' + @selfK1.map((s) => '<li>' + esc(s) + '</li>').join('') + '</ul>' };\n}\n"),
+			},
+			tests: []test{t(fragment("<ul><li>a</li><li>b</li></ul>"), []string{"a", "b"}), t(fragment("<ul><li>&lt;b&gt; &amp; &quot;c&quot;</li></ul>"), []string{`<b> & "c"`})}},
+		{name: "htmltext", label: "Markup of an HTML fragment", desc: "The markup an HTML fragment holds, as a string.",
+			args: []arg{{"fragment", html}}, ret: str,
+			impls: []impl{comp(call("Z803", keyRef("Z990089K1"), A1))},
+			tests: []test{t("<b>bold</b>", fragment("<b>bold</b>")), t("plain text", fragment("plain text"))}},
+		{name: "htmlis", label: "HTML fragment equals markup", desc: "Whether an HTML fragment holds exactly the given markup; the validator of the testers of functions that return HTML.",
+			args: []arg{{"fragment", html}, a("markup")}, ret: boolean,
+			impls: []impl{comp(call(zStringEq, call("htmltext", A1), A2))},
+			tests: []test{t(true, fragment("<i>x</i>"), "<i>x</i>"), t(false, fragment("<i>x</i>"), "<b>x</b>")}},
 
 		// Dates.
 		{name: "fmtdate", label: "Format date", desc: "An ISO date (2026-11-23) in words: 23 November 2026.",
@@ -773,7 +794,7 @@ def @self(@selfK1, @selfK2):
 			},
 			tests: []test{t("Paris is a city in France with a population of 2,102,650.", "Paris", "France", "2102650"), t("Reykjavík is a city in Iceland with a population of 139,875.", "Reykjavík", "Iceland", "139875")}},
 		{name: "table", label: "HTML table from rows", desc: "An HTML table (class wikitable) with a header row and one row per item; the cells of a row are separated by semicolons. Text is escaped.",
-			args: []arg{{"header cells", strs}, {"rows", strs}}, ret: str,
+			args: []arg{{"header cells", strs}, {"rows", strs}}, ret: html,
 			impls: []impl{
 				py(pyEscape + `
 def @self(@selfK1, @selfK2):
@@ -783,7 +804,7 @@ def @self(@selfK1, @selfK2):
     for row in @selfK2:
         out.append("<tr>" + "".join("<td>" + _esc(c.strip()) + "</td>" for c in row.split(";")) + "</tr>")
     out.append("</table>")
-    return "".join(out)
+    return ZObject({"Z1K1": "Z9", "Z9K1": "Z990089"}, Z990089K1="".join(out))
 `),
 				js(jsEscape + `
 function @self(@selfK1, @selfK2) {
@@ -791,14 +812,14 @@ function @self(@selfK1, @selfK2) {
 	for (const row of @selfK2) {
 		out += '<tr>' + row.split(';').map((c) => '<td>' + esc(c.trim()) + '</td>').join('') + '</tr>';
 	}
-	return out + '</table>';
+	return { Z1K1: 'Z990089', Z990089K1: out + '</table>' };
 }
 `),
 			},
 			tests: []test{
-				t(`<table class="wikitable"><tr><th>City</th><th>Country</th></tr><tr><td>Paris</td><td>France</td></tr><tr><td>Rome</td><td>Italy</td></tr></table>`,
+				t(fragment(`<table class="wikitable"><tr><th>City</th><th>Country</th></tr><tr><td>Paris</td><td>France</td></tr><tr><td>Rome</td><td>Italy</td></tr></table>`),
 					[]string{"City", "Country"}, []string{"Paris; France", "Rome; Italy"}),
-				t(`<table class="wikitable"><tr><th>A &amp; B</th></tr><tr><td>&lt;script&gt;</td></tr></table>`,
+				t(fragment(`<table class="wikitable"><tr><th>A &amp; B</th></tr><tr><td>&lt;script&gt;</td></tr></table>`),
 					[]string{"A & B"}, []string{"<script>"}),
 			}},
 		{name: "born", label: "Birth sentence", desc: "A sentence saying when and where someone was born.",
@@ -863,7 +884,7 @@ func main() {
 				shown = append(shown, show(v))
 			}
 			v := z.NewRecord(ref(z.Z20), z.KV("Z20K1", ref(f.zid)),
-				z.KV("Z20K2", z.NewRecord(ref(z.Z7), fields...)), z.KV("Z20K3", validator(tc.expect)))
+				z.KV("Z20K2", z.NewRecord(ref(z.Z7), fields...)), z.KV("Z20K3", validator(tc.expect, byName)))
 			label := fmt.Sprintf("%s(%s) is %s", f.label, strings.Join(shown, ", "), show(tc.expect))
 			out[f.testID[i]] = persistent(f.testID[i], label, "", v)
 		}
@@ -970,6 +991,8 @@ func literal(v any) *z.Object {
 		return z.NewString(v)
 	case bool:
 		return z.NewBool(v)
+	case fragment:
+		return z.NewRecord(ref(string(html)), z.KV(string(html)+"K1", z.NewString(string(v))))
 	case []string:
 		items := make([]*z.Object, len(v))
 		for i, s := range v {
@@ -983,6 +1006,8 @@ func literal(v any) *z.Object {
 
 func show(v any) string {
 	switch v := v.(type) {
+	case fragment:
+		return fmt.Sprintf("HTML %q", string(v))
 	case string:
 		return fmt.Sprintf("%q", v)
 	case bool:
@@ -999,8 +1024,11 @@ func show(v any) string {
 
 // validator is the Z20K3 call that compares the result (its first argument, filled in by the
 // tester run) with the expected value.
-func validator(expect any) *z.Object {
+func validator(expect any, byName map[string]*function) *z.Object {
 	switch v := expect.(type) {
+	case fragment:
+		zid := byName["htmlis"].zid
+		return z.NewRecord(ref(z.Z7), z.KV("Z7K1", ref(zid)), z.KV(zid+"K2", z.NewString(string(v))))
 	case string:
 		return z.NewRecord(ref(z.Z7), z.KV("Z7K1", ref(zStringEq)), z.KV("Z866K2", z.NewString(v)))
 	case bool:
@@ -1015,6 +1043,8 @@ func validator(expect any) *z.Object {
 // compose turns a composition expression into a ZObject.
 func compose(f *function, e expr, byName map[string]*function) *z.Object {
 	switch e := e.(type) {
+	case keyRef:
+		return z.NewRecord(ref("Z39"), z.KV("Z39K1", z.NewString(string(e))))
 	case argRef:
 		return z.NewRecord(ref(z.Z18), z.KV("Z18K1", z.NewString(fmt.Sprintf("%sK%d", f.zid, int(e)))))
 	case callExpr:
