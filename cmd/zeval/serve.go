@@ -2,93 +2,420 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"os"
+	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/zeval/zeval/internal/api"
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/orchestrator"
+	"github.com/zeval/zeval/internal/pool"
+	"github.com/zeval/zeval/internal/store"
+	"github.com/zeval/zeval/internal/telemetry"
 )
 
-// runServe runs the HTTP API (the Wikifunctions orchestrator API and the object store API)
-// until the process is interrupted.
+const serveHelp = `usage: zeval serve [flags]
+
+Serves the Wikifunctions orchestrator API (POST /{domain}/v1/evaluate/), the object API
+(/v1/objects/), and for operators: GET /healthz (the process is up), GET /readyz (the store
+answers and the Python pool has had its minimum of idle kernels; 503 while starting and
+while shutting down) and GET /metrics (Prometheus). --admin-addr adds a loopback listener
+with /debug/pprof/ and /metrics.
+
+Configuration, highest precedence first: command-line flags; environment variables named
+ZEVAL_ and the flag in capitals with - as _ (ZEVAL_ADDR, ZEVAL_MAX_BODY, ...); the file of
+--config (or ZEVAL_CONFIG): a JSON object {"addr": "0.0.0.0:8080", "timeout": "20s"} or lines
+of "name = value" with # comments; then the defaults below. The defaults work: a SQLite store
+in ./zeval.db, JavaScript embedded, Python in ipykernel (kernelspec python3).
+--otlp-endpoint falls back to OTEL_EXPORTER_OTLP_ENDPOINT; without either no span is
+exported. On SIGINT or SIGTERM the server stops accepting, reports not ready, lets in-flight
+requests (and their sessions' kernels) finish within --shutdown-timeout, then exits.
+
+flags:`
+
+// serveOptions is the configuration of zeval serve, after flags, environment and file.
+type serveOptions struct {
+	addr, adminAddr          string
+	db, defs                 string
+	code, pythonKernel       string
+	minIdle, maxKernels      int
+	timeout, shutdownTimeout time.Duration
+	maxDepth                 int
+	maxBody                  int64
+	logFormat, logLevel      string
+	service, otlpEndpoint    string
+	traceRatio               float64
+	// trace holds trace settings no flag sets (tests add an in-memory exporter).
+	trace telemetry.TraceOptions
+}
+
+// serveFlags declares the flags of zeval serve on fs and returns where they land.
+func serveFlags(fs *flag.FlagSet) (*serveOptions, *string) {
+	o := &serveOptions{}
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&o.adminAddr, "admin-addr", "", "loopback address for /debug/pprof/ and /metrics (off when empty)")
+	fs.StringVar(&o.db, "db", "zeval.db", `SQLite store (created if absent) to resolve ZIDs from and serve /v1/objects/; "none": built-ins and --defs only`)
+	fs.StringVar(&o.defs, "defs", "", "folder of Z*.json persistent objects to resolve ZIDs from, after the store")
+	fs.StringVar(&o.code, "code", "js,python", "languages code implementations run in: js, python, js,python, or none")
+	fs.StringVar(&o.pythonKernel, "python-kernel", "python3", "kernelspec that runs Python code (ipykernel's python3, or xpython)")
+	fs.IntVar(&o.minIdle, "python-min-idle", 2, "Python kernels kept started and idle (0: start each on demand)")
+	fs.IntVar(&o.maxKernels, "python-max-kernels", 32, "most Python kernels at once, idle, leased and starting")
+	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "time budget of one evaluation")
+	fs.IntVar(&o.maxDepth, "max-depth", 256, "limit on nested function calls")
+	fs.Int64Var(&o.maxBody, "max-body", api.DefaultMaxBody, "limit on request body size in bytes")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may run after SIGTERM")
+	fs.StringVar(&o.logFormat, "log-format", "json", "log format: json (ECS fields, one object a line) or text")
+	fs.StringVar(&o.logLevel, "log-level", "info", "lowest level logged: debug, info, warn, error")
+	fs.StringVar(&o.service, "service-name", "zeval", "service.name in logs and traces")
+	fs.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "OTLP/HTTP trace collector (http://host:4318 or host:port); empty: no traces exported")
+	fs.Float64Var(&o.traceRatio, "trace-sample-ratio", 1, "fraction of new traces sampled (a caller's traceparent decides for its trace)")
+	config := fs.String("config", "", "configuration file (JSON object, or name = value lines)")
+	return o, config
+}
+
+// runServe runs the HTTP API until ctx ends (SIGINT, SIGTERM), then shuts down gracefully.
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(env.stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	src := orchSourceFlags(fs)
-	timeout := fs.Duration("timeout", 15*time.Second, "time budget of one evaluation")
-	maxDepth := fs.Int("max-depth", 256, "limit on nested function calls")
-	maxBody := fs.Int64("max-body", api.DefaultMaxBody, "limit on request body size in bytes")
-	code := codeFlag(fs)
+	opts, config := serveFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(env.stderr, "usage: zeval serve [flags]\n\nServes POST /{domain}/v1/evaluate/ and the object API.\n\nflags:")
+		fmt.Fprintln(env.stderr, serveHelp)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return exitError{2}
 	}
 	if fs.NArg() != 0 {
 		fs.Usage()
 		return exitError{2}
 	}
-	logger := slog.New(slog.NewTextHandler(env.stderr, nil))
-	resolver, st, closeFn, err := src.open(ctx)
+	if *config == "" {
+		*config = os.Getenv(envPrefix + "CONFIG")
+	}
+	if err := applyConfig(fs, *config, os.LookupEnv); err != nil {
+		return err
+	}
+	if opts.otlpEndpoint == "" {
+		opts.otlpEndpoint = os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+	}
+	svc, err := newService(ctx, *opts, env.stderr)
 	if err != nil {
 		return err
 	}
-	defer closeFn()
-	orchOpts := []orchestrator.Option{
-		orchestrator.WithTimeout(*timeout), orchestrator.WithMaxDepth(*maxDepth), orchestrator.WithLogger(logger)}
-	ev, err := openEvaluator(*code, 0, logger)
-	if err != nil {
-		return err
-	}
-	if ev != nil {
-		defer ev.Close()
-		orchOpts = append(orchOpts, orchestrator.WithEvaluator(ev))
-	}
-	orch := orchestrator.New(resolver, orchOpts...)
-	if ev != nil {
-		ev.SetCaller(orch.Call)
-	}
-	opts := []api.Option{api.WithMaxBody(*maxBody), api.WithLogger(logger)}
-	if st != nil {
-		opts = append(opts, api.WithObjects(api.NewObjectsHandler(st, api.WithObjectsLogger(logger))))
-	}
-	var handler http.Handler = api.New(orch, opts...)
-	handler = withRender(handler, orch, resolver, st, ev, *maxBody, logger)
-	if ev != nil {
-		handler = withSessions(ev, handler)
-	}
+	defer svc.close()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if opts.adminAddr != "" {
+		aln, err := listenAdmin(opts.adminAddr)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		admin := &http.Server{Handler: svc.admin, ReadHeaderTimeout: 10 * time.Second}
+		go admin.Serve(aln) // ends when Close below closes it
+		defer admin.Close()
+		svc.logger.Info("admin listener", "address", aln.Addr().String())
+	}
+	fmt.Fprintf(env.stdout, "zeval serving on http://%s\n", ln.Addr())
+	svc.logger.Info("serving", "address", ln.Addr().String(), "db", opts.db, "code", opts.code)
+	err = serveUntil(ctx, svc.server(), ln, opts.shutdownTimeout, svc.ready.drain)
+	svc.logger.Info("stopped", "error", err)
+	return err
+}
+
+// listenAdmin listens on addr, which must be a loopback address: pprof shows memory and
+// lets anyone with access burn CPU.
+func listenAdmin(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--admin-addr: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("--admin-addr %s: must be a loopback address (127.0.0.1:PORT, [::1]:PORT, localhost:PORT)", addr)
+	}
+	return net.Listen("tcp", addr)
+}
+
+// serveUntil serves on ln until ctx ends, then shuts down: draining is called first (so
+// /readyz says no), the listener closes, and in-flight requests get up to grace to finish.
+func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, draining func()) error {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	fmt.Fprintf(env.stdout, "zeval serving on http://%s\n", ln.Addr())
 	select {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if draining != nil {
+		draining()
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	err := srv.Shutdown(shutdownCtx)
+	if serr := <-done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		srv.Close()
+		return fmt.Errorf("shutdown: requests still running after %s were cut off", grace)
+	}
+	return err
+}
+
+// service is zeval serve's parts, wired.
+type service struct {
+	handler http.Handler // the public listener's
+	admin   http.Handler // pprof and metrics
+	ready   *readiness
+	metrics *telemetry.Metrics
+	tracing *telemetry.Tracing
+	logger  *slog.Logger
+	closers []func()
+}
+
+func (s *service) server() *http.Server {
+	return &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+}
+
+// close releases everything, last opened first.
+func (s *service) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// routePatterns name the routes in metrics and span names; any other path is "other".
+var routePatterns = []string{
+	"/{domain}/v1/evaluate/{$}", "/{domain}/v1/evaluate", "/{domain}/v2/evaluate/{$}", "/{domain}/v2/evaluate",
+	"/{domain}/v1/supported-programming-languages/{$}", "/{domain}/v1/supported-programming-languages",
+	"/v1/objects/{$}", "/v1/objects", "/v1/objects/{zid}", "/v1/objects/{zid}/revisions",
+	"/v1/functions/{$}", "/v1/functions", "/v1/functions/{zid}", "/v1/functions/{zid}/test",
+	"/openapi.json", "/healthz", "/readyz", "/metrics",
+}
+
+// newService opens the store, starts the evaluator and builds the handler chain:
+// telemetry (request id, span, metrics, access log) → operator routes or API (with a
+// session per request).
+func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *service, err error) {
+	s := &service{}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	switch o.logFormat {
+	case "json":
+		s.logger = slog.New(telemetry.NewLogHandler(logOut, telemetry.LogOptions{Service: o.service, Level: level}))
+	case "text":
+		s.logger = slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+	default:
+		return nil, fmt.Errorf("--log-format %q: want json or text", o.logFormat)
+	}
+	reg := prometheus.NewRegistry()
+	if s.metrics, err = telemetry.NewMetrics(reg); err != nil {
+		return nil, err
+	}
+	topts := o.trace
+	topts.Service, topts.Endpoint, topts.SampleRatio = o.service, o.otlpEndpoint, o.traceRatio
+	if s.tracing, err = telemetry.NewTracing(ctx, topts); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.tracing.Shutdown(sctx)
+	})
+	obs := telemetry.Observers{Metrics: s.metrics, Tracing: s.tracing}
+
+	db := o.db
+	if db == "none" {
+		db = ""
+	}
+	resolver, st, closeStore, err := orchSource{db: &db, defs: &o.defs}.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, closeStore)
+
+	orchOpts := []orchestrator.Option{orchestrator.WithTimeout(o.timeout), orchestrator.WithMaxDepth(o.maxDepth),
+		orchestrator.WithLogger(s.logger), orchestrator.WithCallObserver(obs.Call())}
+	ev, err := s.openEvaluator(o, obs)
+	if err != nil {
+		return nil, err
+	}
+	if ev != nil {
+		s.closers = append(s.closers, ev.Close)
+		orchOpts = append(orchOpts, orchestrator.WithEvaluator(obs.Code(ev)))
+		s.metrics.WatchPool(ev.Pool())
+	}
+	orch := orchestrator.New(resolver, orchOpts...)
+	if ev != nil {
+		ev.SetCaller(orch.Call)
+	}
+	apiOpts := []api.Option{api.WithMaxBody(o.maxBody), api.WithLogger(s.logger)}
+	if st != nil {
+		apiOpts = append(apiOpts, api.WithObjects(api.NewObjectsHandler(st, api.WithObjectsLogger(s.logger))))
+	}
+	var apiHandler http.Handler = api.New(orch, apiOpts...)
+	if ev != nil {
+		apiHandler = withSessions(ev, apiHandler)
+	}
+
+	s.ready = &readiness{metrics: s.metrics}
+	if st != nil {
+		s.ready.store = storeCheck(st)
+	}
+	if ev != nil && ev.Pool() != nil {
+		s.ready.pool = ev.Pool()
+	}
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError)})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`+"\n")
+	})
+	mux.Handle("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", metricsHandler)
+	mux.Handle("/", apiHandler)
+	route, err := telemetry.Routes(routePatterns...)
+	if err != nil {
+		return nil, err
+	}
+	s.handler = telemetry.Middleware{Metrics: s.metrics, Tracing: s.tracing, Logger: s.logger, Route: route}.Wrap(mux)
+
+	admin := http.NewServeMux()
+	admin.HandleFunc("/debug/pprof/", pprof.Index)
+	admin.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	admin.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	admin.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	admin.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	admin.Handle("/metrics", metricsHandler)
+	s.admin = admin
+	return s, nil
+}
+
+// openEvaluator starts the evaluator for the languages of --code (nil for none), with the
+// pool and acquisition observed.
+func (s *service) openEvaluator(o serveOptions, obs telemetry.Observers) (*evaluator.Evaluator, error) {
+	if o.code == "" || o.code == "none" {
+		return nil, nil
+	}
+	js, python := false, false
+	for _, l := range strings.Split(o.code, ",") {
+		switch strings.TrimSpace(l) {
+		case "js", "javascript":
+			js = true
+		case "python", "py":
+			python = true
+		default:
+			return nil, fmt.Errorf("--code: unknown language %q (want js, python)", l)
+		}
+	}
+	minIdle := o.minIdle
+	if minIdle == 0 {
+		minIdle = -1 // the evaluator's "none ready"; its 0 means its default
+	}
+	return evaluator.New(evaluator.Config{
+		NoJavaScript: !js, NoPython: !python, PythonKernel: o.pythonKernel,
+		MinIdle: minIdle, MaxKernels: o.maxKernels, Logger: s.logger,
+		PoolOptions:     []pool.Option{pool.WithStartObserver(s.metrics.KernelStartObserver(o.pythonKernel))},
+		AcquireObserver: obs.Acquire(),
+	})
+}
+
+// storeCheck reports whether the store answers a query.
+func storeCheck(st *store.Store) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := st.Generation(ctx)
 		return err
 	}
-	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+}
+
+// readiness answers /readyz: ready when the store answers and the Python pool has reached
+// its minimum of idle kernels once (after that, a busy pool does not make the server
+// unready: it queues), and not once shutdown began.
+type readiness struct {
+	store    func(context.Context) error // nil without a store
+	pool     telemetry.PoolStatser       // nil without Python
+	metrics  *telemetry.Metrics
+	warm     atomic.Bool
+	draining atomic.Bool
+}
+
+func (r *readiness) drain() {
+	r.draining.Store(true)
+	r.metrics.SetReady(false)
+}
+
+// readyReport is the body of /readyz.
+type readyReport struct {
+	Ready    bool        `json:"ready"`
+	Store    string      `json:"store"`
+	Pool     *pool.Stats `json:"pool,omitempty"`
+	Draining bool        `json:"draining,omitempty"`
+}
+
+func (r *readiness) check(ctx context.Context) readyReport {
+	rep := readyReport{Ready: true, Store: "none", Draining: r.draining.Load()}
+	if rep.Draining {
+		rep.Ready = false
 	}
-	return nil
+	if r.store != nil {
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := r.store(sctx); err != nil {
+			rep.Store, rep.Ready = "error: "+err.Error(), false
+		} else {
+			rep.Store = "ok"
+		}
+	}
+	if r.pool != nil {
+		st := r.pool.Stats()
+		rep.Pool = &st
+		if !r.warm.Load() && st.Idle >= st.MinIdle {
+			r.warm.Store(true)
+		}
+		if !r.warm.Load() {
+			rep.Ready = false
+		}
+	}
+	return rep
+}
+
+func (r *readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	rep := r.check(req.Context())
+	r.metrics.SetReady(rep.Ready)
+	status := http.StatusOK
+	if !rep.Ready {
+		status = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(rep)
 }
 
 // withSessions gives every request an evaluator session: a function called again within the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	z "github.com/zeval/zeval/internal/zobject"
 )
@@ -568,7 +569,27 @@ func (r *run) execute(call *z.Object, scope *frame) result {
 		return failure(e)
 	}
 	defer r.leave()
+	if r.o.observer != nil {
+		began, depth := time.Now(), r.depth
+		out := r.executeIn(call, scope)
+		r.o.observer(r.ctx, CallEvent{Function: calledFunction(call), Implementation: text(out.meta.get("implementationId")),
+			Kind: text(out.meta.get("implementationType")), Depth: depth, Start: began, Duration: time.Since(began), Error: out.err()})
+		return out
+	}
+	return r.executeIn(call, scope)
+}
 
+// calledFunction names the function of a call for the observer: its ZID or identity (Z8K5).
+func calledFunction(call *z.Object) string {
+	f := call.Get("Z7K1")
+	if f.IsRecord() {
+		return text(f.Get("Z8K5"))
+	}
+	return text(f)
+}
+
+// executeIn is execute within the depth bound.
+func (r *run) executeIn(call *z.Object, scope *frame) result {
 	fn, res := r.resolve(call.Get("Z7K1"), scope)
 	if res.failed() {
 		return res

@@ -76,6 +76,7 @@ type Orchestrator struct {
 	timeout   time.Duration
 	hostname  string
 	logger    *slog.Logger
+	observer  CallObserver
 	// types caches the Z4s of generic types built from built-ins only (Z881(Z6)), which
 	// every evaluation would otherwise compute again. Keys are zobject.TypeKey strings.
 	types     sync.Map
