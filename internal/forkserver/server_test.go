@@ -163,6 +163,19 @@ func TestExecute(t *testing.T) {
 	if res.Status != "ok" || res.Stdout() != "out\n" || stderr != "err\n" || result != "42" {
 		t.Errorf("Execute = %s, stdout %q, stderr %q, result %q; want ok, out, err, 42", res.Status, res.Stdout(), stderr, result)
 	}
+	// Rich display goes through the shell the server built before forking.
+	res, err = k.Execute(ctx, "from IPython.display import display, HTML\ndisplay(HTML('<b>x</b>'))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Outputs) != 1 || res.Outputs[0].Type != "display_data" || res.Outputs[0].Data["text/html"] != "<b>x</b>" {
+		t.Errorf("display outputs = %+v, want one display_data with text/html", res.Outputs)
+	}
+	// Kernels share no history file, and the shell belongs to this kernel.
+	res, err = k.Execute(ctx, "ip = get_ipython()\nprint(ip.history_manager.hist_file, ip.kernel is not None, ip.kernel.shell is ip)")
+	if err != nil || res.Stdout() != ":memory: True True\n" {
+		t.Errorf("shell of the forked kernel: %v, %q, %+v; want :memory: True True", err, res.Stdout(), res.Error)
+	}
 	// The kernel is a child of the fork server, in a session of its own.
 	res, err = k.Execute(ctx, "print(os.getpid(), os.getppid(), os.getpgid(0), os.getsid(0))")
 	if err != nil {
@@ -465,5 +478,22 @@ func TestConcurrentLaunches(t *testing.T) {
 	}
 	for k := range kernels {
 		shutdownAndCheck(t, k)
+	}
+}
+
+// A kernelspec with more options than -f builds its shell in the child, as a plain kernel does.
+func TestExtraKernelArguments(t *testing.T) {
+	s := newServer(t)
+	spec := *python3Spec(t)
+	spec.Argv = append(append([]string{}, spec.Argv...), "--HistoryManager.enabled=False")
+	ctx := ctxT(t)
+	k, err := jupyter.Launch(ctx, &spec, jupyter.WithStarter(s), jupyter.WithIPC())
+	if err != nil {
+		t.Fatalf("Launch with extra arguments: %v", err)
+	}
+	defer shutdownAndCheck(t, k)
+	res, err := k.Execute(ctx, "ip = get_ipython()\nprint(ip.history_manager.enabled, ip.kernel.shell is ip, 1+1)")
+	if err != nil || res.Stdout() != "False True 2\n" {
+		t.Errorf("kernel with extra arguments: %v, %q, %+v; want False True 2", err, res.Stdout(), res.Error)
 	}
 }

@@ -62,6 +62,37 @@ _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
 
 
+class _Kernel(ipykernel.ipkernel.IPythonKernel):
+    """IPythonKernel that adopts the InteractiveShell the server built before forking."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # shell_class.instance() returned the prebuilt shell and ignored its arguments.
+        self.shell.kernel = self
+        self.shell.init_environment()  # env vars the shell sets were replaced by the request's
+
+
+def _prebuild_shell():
+    """Builds the InteractiveShell (about half of a kernel's start) once, in the server: every
+    forked kernel gets a private copy of it. It starts no thread: history is kept in memory (a
+    file would be shared by every kernel). Returns an error message, or None."""
+    try:
+        from ipykernel.compiler import XCachingCompiler
+        from IPython.core.profiledir import ProfileDir
+        from traitlets.config import Config
+
+        cfg = Config()
+        cfg.HistoryManager.hist_file = ":memory:"
+        ipykernel.zmqshell.ZMQInteractiveShell.instance(
+            config=cfg, profile_dir=ProfileDir.create_profile_dir_by_name(
+                os.environ.get("IPYTHONDIR") or os.path.join(os.path.expanduser("~"), ".ipython")),
+            compiler_class=XCachingCompiler)
+        return None
+    except Exception as e:  # noqa: BLE001  the kernels then build their own
+        ipykernel.zmqshell.ZMQInteractiveShell.clear_instance()
+        return "%s: %s" % (type(e).__name__, e)
+
+
 def _emit(obj):
     data = (json.dumps(obj) + "\n").encode()
     while data:
@@ -115,6 +146,13 @@ def _child(req, status_w, go_r, server_pid, wake_r, wake_w):
         app = ipykernel.kernelapp.IPKernelApp.instance()
         # Its default was read from the server's environment at import time.
         app.parent_handle = int(env.get("JPY_PARENT_PID") or 0)
+        prebuilt = ipykernel.zmqshell.ZMQInteractiveShell.initialized()
+        if prebuilt and not (len(argv) == 5 and argv[3] == "-f"):
+            # Options on the command line could configure the shell: build it anew.
+            ipykernel.zmqshell.ZMQInteractiveShell.clear_instance()
+            prebuilt = False
+        if prebuilt:
+            app.kernel_class = _Kernel
         if len(argv) == 5 and argv[3] == "-f":
             # The usual `-f FILE` alone: skip building traitlets' argument parser for every
             # configurable class (~7 ms of the child's ~45 ms start).
@@ -206,6 +244,9 @@ def serve():
     sel = selectors.DefaultSelector()
     sel.register(REQ_FD, selectors.EVENT_READ, "req")
     sel.register(wake_r, selectors.EVENT_READ, "wake")
+    err = _prebuild_shell()
+    if err:
+        sys.stderr.write("zeval fork server: kernels build their own shell: %s\n" % err)
     _emit({"ready": True, "pid": server_pid})
     buf = b""
     closed = False
