@@ -793,7 +793,7 @@ def @self(@selfK1, @selfK2):
 `),
 			},
 			tests: []test{t("Paris is a city in France with a population of 2,102,650.", "Paris", "France", "2102650"), t("Reykjavík is a city in Iceland with a population of 139,875.", "Reykjavík", "Iceland", "139875")}},
-		{name: "table", label: "HTML table from rows", desc: "An HTML table (class wikitable) with a header row and one row per item; the cells of a row are separated by semicolons. Text is escaped.",
+		{name: "table", label: "HTML table from rows", desc: "An HTML table (class wikitable) with a header row and one row per item; the cells of a row are separated by two colons (::). Text is escaped.",
 			args: []arg{{"header cells", strs}, {"rows", strs}}, ret: html,
 			impls: []impl{
 				py(pyEscape + `
@@ -802,7 +802,7 @@ def @self(@selfK1, @selfK2):
     out += ["<th>" + _esc(h.strip()) + "</th>" for h in @selfK1]
     out.append("</tr>")
     for row in @selfK2:
-        out.append("<tr>" + "".join("<td>" + _esc(c.strip()) + "</td>" for c in row.split(";")) + "</tr>")
+        out.append("<tr>" + "".join("<td>" + _esc(c.strip()) + "</td>" for c in row.split("::")) + "</tr>")
     out.append("</table>")
     return ZObject({"Z1K1": "Z9", "Z9K1": "Z990089"}, Z990089K1="".join(out))
 `),
@@ -810,7 +810,7 @@ def @self(@selfK1, @selfK2):
 function @self(@selfK1, @selfK2) {
 	let out = '<table class="wikitable"><tr>' + @selfK1.map((h) => '<th>' + esc(h.trim()) + '</th>').join('') + '</tr>';
 	for (const row of @selfK2) {
-		out += '<tr>' + row.split(';').map((c) => '<td>' + esc(c.trim()) + '</td>').join('') + '</tr>';
+		out += '<tr>' + row.split('::').map((c) => '<td>' + esc(c.trim()) + '</td>').join('') + '</tr>';
 	}
 	return { Z1K1: 'Z990089', Z990089K1: out + '</table>' };
 }
@@ -818,7 +818,7 @@ function @self(@selfK1, @selfK2) {
 			},
 			tests: []test{
 				t(fragment(`<table class="wikitable"><tr><th>City</th><th>Country</th></tr><tr><td>Paris</td><td>France</td></tr><tr><td>Rome</td><td>Italy</td></tr></table>`),
-					[]string{"City", "Country"}, []string{"Paris; France", "Rome; Italy"}),
+					[]string{"City", "Country"}, []string{"Paris :: France", "Rome::Italy"}),
 				t(fragment(`<table class="wikitable"><tr><th>A &amp; B</th></tr><tr><td>&lt;script&gt;</td></tr></table>`),
 					[]string{"A & B"}, []string{"<script>"}),
 			}},

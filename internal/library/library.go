@@ -28,3 +28,10 @@ func FS() fs.FS {
 func Load(ctx context.Context, st *store.Store) (store.BatchResult, error) {
 	return st.Import(ctx, FS(), store.Edit{Author: "zeval", Comment: "demo library"})
 }
+
+//go:embed demo.txt
+var page string
+
+// Page returns the demo page: wikitext that calls the library's functions with
+// {{#function:ZID|arg|...}} markup the way an article would, nested calls included.
+func Page() string { return page }
