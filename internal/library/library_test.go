@@ -15,6 +15,7 @@ import (
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/library"
 	"github.com/zeval/zeval/internal/orchestrator"
+	"github.com/zeval/zeval/internal/render"
 	"github.com/zeval/zeval/internal/store"
 	"github.com/zeval/zeval/internal/tester"
 	z "github.com/zeval/zeval/internal/zobject"
@@ -275,5 +276,64 @@ func TestEveryTesterPasses(t *testing.T) {
 	}
 	if passed == 0 || failed != 0 {
 		t.Errorf("%d passed, %d failed; want all to pass", passed, failed)
+	}
+}
+
+// TestDemoPage renders the demo page through the real renderer, orchestrator and evaluator:
+// every call must succeed, at least 40 distinct library functions must be called, and the
+// results must read as the article means them.
+func TestDemoPage(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	lib := tester.StoreLibrary{Store: st}
+	ev, err := evaluator.New(evaluator.Config{CallTimeout: 2 * time.Minute})
+	if err != nil {
+		t.Fatalf("evaluator (needs the python3 kernelspec, ipykernel): %v", err)
+	}
+	t.Cleanup(ev.Close)
+	orch := orchestrator.New(lib, orchestrator.WithEvaluator(ev), orchestrator.WithTimeout(5*time.Minute))
+	ev.SetCaller(orch.Call)
+	r := render.New(orch, lib, render.WithSessions(ev), render.WithTimeout(10*time.Minute), render.WithWorkers(4))
+	res, err := r.Render(ctx, render.Request{Markup: library.Page(), Format: render.FormatWikitext, Metadata: true})
+	if err != nil {
+		t.Fatalf("Render(demo page) = %v", err)
+	}
+	for _, e := range res.Errors {
+		t.Errorf("demo page %s: %s: %s", e.Pos, e.Function, e.Message)
+	}
+	used := map[string]bool{}
+	for _, c := range res.Calls {
+		used[c.Function] = true
+	}
+	t.Logf("demo page: %d calls of %d functions, %d evaluated", res.Stats.Calls, len(used), res.Stats.Evaluations)
+	if len(used) < 40 {
+		t.Errorf("the demo page calls %d distinct functions, want at least 40", len(used))
+	}
+	for _, want := range []string{
+		"Paris, the City of Light",
+		"Paris is a city in France with a population of 2,102,650.",
+		"about 13.2 million inhabitants, and 20.6% of the residents",
+		"It is an old city",
+		"divided into twenty arrondissements",
+		"Its rivers are the Seine, Marne and Bièvre.",
+		"25.6 °C (78.1 °F)",
+		"Notre-Dame de Paris was begun in the 12th century.",
+		"opened on 31 March 1889, a Sunday; it is 137 years old",
+		"The 33rd Summer Olympics (MMXXIV) took place from 26 July – 11 August 2024, 100 years after",
+		"Marie Curie was born on 7 November 1867 in Warsaw.",
+		"7 November 1867 – 4 July 1934 (aged 66)",
+		"won the Nobel Prize 2 times, in 1903 and 1911.",
+		"Paris has 130 museums; the 3 most visited are:",
+		`<table class="wikitable"><tr><th>Museum</th><th>Visitors</th><th>Opened</th></tr><tr><td>Louvre</td><td>8,900,000</td><td>10 August 1793</td></tr>`,
+		"<ul><li>Bastille</li><li>Belleville</li><li>Le Marais</li><li>Montmartre</li><li>Saint-Germain-des-Prés</li></ul>",
+		"One gets around by metro, bus, tram or bicycle.",
+		"★★★★ (1 review, then 1,200 reviews)",
+	} {
+		if !strings.Contains(res.HTML, want) {
+			t.Errorf("the rendered demo page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("rendered page:\n%s", res.HTML)
 	}
 }
