@@ -270,7 +270,9 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 	if ev != nil {
 		s.closers = append(s.closers, ev.Close)
 		orchOpts = append(orchOpts, orchestrator.WithEvaluator(obs.Code(ev)))
-		s.metrics.WatchPool(ev.Pool())
+		if p := ev.Pool(); p != nil { // a nil *pool.Pool must not become a non-nil interface
+			s.metrics.WatchPool(p)
+		}
 	}
 	orch := orchestrator.New(resolver, orchOpts...)
 	if ev != nil {

@@ -42,10 +42,10 @@ func TestLogHandler(t *testing.T) {
 		absent []string
 	}{
 		{
-			name: "plain",
-			ctx:  context.Background(),
-			log:  func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "hello", "n", 3) },
-			want: map[string]any{FieldMessage: "hello", FieldLevel: "info", FieldService: "svc", "n": 3.0},
+			name:   "plain",
+			ctx:    context.Background(),
+			log:    func(l *slog.Logger, ctx context.Context) { l.InfoContext(ctx, "hello", "n", 3) },
+			want:   map[string]any{FieldMessage: "hello", FieldLevel: "info", FieldService: "svc", "n": 3.0},
 			absent: []string{FieldRequestID, FieldTraceID, FieldSpanID, "msg", "level", "time"},
 		},
 		{
@@ -58,7 +58,9 @@ func TestLogHandler(t *testing.T) {
 		{
 			name: "error attribute",
 			ctx:  context.Background(),
-			log:  func(l *slog.Logger, ctx context.Context) { l.ErrorContext(ctx, "failed", "err", errors.New("disk full")) },
+			log: func(l *slog.Logger, ctx context.Context) {
+				l.ErrorContext(ctx, "failed", "err", errors.New("disk full"))
+			},
 			want: map[string]any{FieldLevel: "error", FieldError: "disk full"},
 		},
 		{

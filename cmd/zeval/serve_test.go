@@ -1,0 +1,443 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/zeval/zeval/internal/pool"
+	"github.com/zeval/zeval/internal/telemetry"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines to log into.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]byte(nil), b.buf.Bytes()...)
+}
+
+// jsDefs is a folder with Z10002, a JavaScript function that appends "!".
+func jsDefs(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	z2 := `{"Z1K1":"Z2","Z2K1":{"Z1K1":"Z6","Z6K1":"Z10002"},"Z2K2":
+	{"Z1K1":"Z8","Z8K1":["Z17",{"Z1K1":"Z17","Z17K1":"Z6","Z17K2":"Z10002K1","Z17K3":{"Z1K1":"Z12","Z12K1":["Z11"]}}],
+	"Z8K2":"Z6","Z8K3":["Z20"],"Z8K4":["Z14",{"Z1K1":"Z14","Z14K1":"Z10002",
+	"Z14K3":{"Z1K1":"Z16","Z16K1":{"Z1K1":"Z61","Z61K1":"javascript"},"Z16K2":"function Z10002( Z10002K1 ) { return Z10002K1 + '!'; }"}}],"Z8K5":"Z10002"},
+	"Z2K3":{"Z1K1":"Z12","Z12K1":["Z11"]}}`
+	if err := os.WriteFile(filepath.Join(dir, "Z10002.json"), []byte(z2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// testOptions are the defaults of zeval serve, as the flags set them.
+func testOptions(t *testing.T) serveOptions {
+	t.Helper()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	o, _ := serveFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	return *o
+}
+
+func newTestService(t *testing.T, o serveOptions) (*service, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	svc, err := newService(context.Background(), o, logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.close)
+	return svc, logs
+}
+
+// scrape reads /metrics into a map from series ("name{labels}", labels as exposed) to value.
+func scrape(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("GET /metrics: %s %s", resp.Status, b)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		out[line[:i]] = v
+	}
+	return out
+}
+
+func postEvaluate(t *testing.T, base, zobject string, header map[string]string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+"/wikifunctions/v1/evaluate/", strings.NewReader(`{"zobject":`+zobject+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatalf("evaluate reply is not JSON: %v", err)
+	}
+	return resp, body
+}
+
+const (
+	evalSeries   = `zeval_http_request_duration_seconds_count{method="POST",route="/{domain}/v1/evaluate/{$}",status="200"}`
+	jsCallSeries = `zeval_function_call_duration_seconds_count{implementation_type="Evaluated",language="javascript"}`
+)
+
+func TestServeTelemetry(t *testing.T) {
+	o := testOptions(t)
+	o.db, o.defs, o.code, o.service = "none", jsDefs(t), "js", "zeval-test"
+	exp := tracetest.NewInMemoryExporter()
+	o.trace.Exporter = exp
+	svc, logs := newTestService(t, o)
+	srv := httptest.NewServer(svc.handler)
+	defer srv.Close()
+
+	before := scrape(t, srv.URL)
+	if _, ok := before[evalSeries]; ok {
+		t.Fatalf("%s before any evaluation", evalSeries)
+	}
+	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total", "zeval_ready"} {
+		if _, ok := before[name]; !ok {
+			t.Errorf("/metrics has no %s", name)
+		}
+	}
+
+	const callerTrace, callerSpan = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+	call := `{"Z1K1":"Z7","Z7K1":"Z10002","Z10002K1":"hi"}`
+	resp, body := postEvaluate(t, srv.URL, call, map[string]string{
+		"traceparent": "00-" + callerTrace + "-" + callerSpan + "-01", telemetry.HeaderRequestID: "test-req-1"})
+	if resp.StatusCode != 200 || body["Z22K1"] != "hi!" {
+		t.Fatalf("evaluate = %s %v, want 200 with Z22K1 hi!", resp.Status, body["Z22K1"])
+	}
+	if got := resp.Header.Get(telemetry.HeaderRequestID); got != "test-req-1" {
+		t.Errorf("reply %s = %q, want the caller's", telemetry.HeaderRequestID, got)
+	}
+	mid := scrape(t, srv.URL)
+	postEvaluate(t, srv.URL, call, nil)
+	postEvaluate(t, srv.URL, `{"Z1K1":"Z7","Z7K1":"Z10099"}`, nil) // no such function: a Z5
+	after := scrape(t, srv.URL)
+
+	t.Run("metrics move", func(t *testing.T) {
+		for _, tt := range []struct {
+			series     string
+			mid, after float64
+		}{
+			{evalSeries, 1, 3},
+			{jsCallSeries, 1, 2},
+		} {
+			if mid[tt.series] != tt.mid || after[tt.series] != tt.after {
+				t.Errorf("%s = %v then %v, want %v then %v", tt.series, mid[tt.series], after[tt.series], tt.mid, tt.after)
+			}
+		}
+		var errs float64
+		for k, v := range after {
+			if strings.HasPrefix(k, "zeval_function_errors_total{") {
+				errs += v
+			}
+		}
+		if errs != 1 {
+			t.Errorf("zeval_function_errors_total sums to %v, want 1 (the unknown function)", errs)
+		}
+		if after[`zeval_http_request_duration_seconds_count{method="GET",route="/metrics",status="200"}`] < 2 {
+			t.Errorf("scrapes of /metrics were not counted")
+		}
+	})
+
+	t.Run("log lines", func(t *testing.T) {
+		var access []map[string]any
+		for _, l := range bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n")) {
+			var m map[string]any
+			if err := json.Unmarshal(l, &m); err != nil {
+				t.Fatalf("log line %q is not JSON: %v", l, err)
+			}
+			for _, k := range []string{telemetry.FieldTimestamp, telemetry.FieldLevel, telemetry.FieldMessage} {
+				if _, ok := m[k]; !ok {
+					t.Errorf("log line %s has no %s", l, k)
+				}
+			}
+			if m[telemetry.FieldService] != "zeval-test" {
+				t.Errorf("log line %s: service.name = %v, want zeval-test", l, m[telemetry.FieldService])
+			}
+			if m[telemetry.FieldRequestID] == "test-req-1" {
+				access = append(access, m)
+			}
+		}
+		if len(access) != 1 {
+			t.Fatalf("%d lines with the request id, want the access line", len(access))
+		}
+		a := access[0]
+		for k, v := range map[string]any{telemetry.FieldTraceID: callerTrace, telemetry.FieldMethod: "POST",
+			telemetry.FieldPath: "/wikifunctions/v1/evaluate/", telemetry.FieldStatus: 200.0} {
+			if a[k] != v {
+				t.Errorf("access line %s = %v, want %v", k, a[k], v)
+			}
+		}
+	})
+
+	t.Run("spans", func(t *testing.T) {
+		var server, fn, code, acquire int
+		for _, s := range exp.GetSpans() {
+			if s.SpanContext.TraceID().String() != callerTrace {
+				continue
+			}
+			switch {
+			case s.Name == "POST /{domain}/v1/evaluate/{$}":
+				server++
+				if s.Parent.SpanID().String() != callerSpan || !s.Parent.IsRemote() {
+					t.Errorf("server span parent = %s (remote %v), want the caller's %s", s.Parent.SpanID(), s.Parent.IsRemote(), callerSpan)
+				}
+			case s.Name == "call Z10002":
+				fn++
+			case s.Name == "code":
+				code++
+			case s.Name == "kernel.acquire":
+				acquire++
+			}
+		}
+		if server != 1 || fn != 1 || code != 1 || acquire != 1 {
+			t.Errorf("spans in the caller's trace: server %d, call %d, code %d, kernel.acquire %d; want 1 each", server, fn, code, acquire)
+		}
+	})
+}
+
+func TestHealthz(t *testing.T) {
+	o := testOptions(t)
+	o.db, o.code = filepath.Join(t.TempDir(), "zeval.db"), "none"
+	svc, _ := newTestService(t, o)
+	srv := httptest.NewServer(svc.handler)
+	defer srv.Close()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		t.Run(path, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("GET %s = %s %s, want 200", path, resp.Status, body)
+			}
+		})
+	}
+}
+
+type fakeStats struct{ s pool.Stats }
+
+func (f *fakeStats) Stats() pool.Stats { return f.s }
+
+func TestReadiness(t *testing.T) {
+	ok := func(context.Context) error { return nil }
+	broken := func(context.Context) error { return errors.New("database is locked") }
+	cold := &fakeStats{pool.Stats{Name: "python3", Idle: 1, MinIdle: 2}}
+	warm := &fakeStats{pool.Stats{Name: "python3", Idle: 2, MinIdle: 2}}
+	tests := []struct {
+		name  string
+		r     *readiness
+		drain bool
+		want  int
+	}{
+		{"nothing to wait for", &readiness{}, false, 200},
+		{"store ok, pool warm", &readiness{store: ok, pool: warm}, false, 200},
+		{"store broken", &readiness{store: broken, pool: warm}, false, 503},
+		{"pool cold", &readiness{store: ok, pool: cold}, false, 503},
+		{"draining", &readiness{store: ok, pool: warm}, true, 503},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.drain {
+				tt.r.drain()
+			}
+			rec := httptest.NewRecorder()
+			tt.r.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+			if rec.Code != tt.want {
+				t.Errorf("/readyz = %d %s, want %d", rec.Code, rec.Body, tt.want)
+			}
+			var rep readyReport
+			if err := json.Unmarshal(rec.Body.Bytes(), &rep); err != nil || rep.Ready != (tt.want == 200) {
+				t.Errorf("/readyz body %s (%v), want ready %v", rec.Body, err, tt.want == 200)
+			}
+		})
+	}
+	// Once warm, a busy pool (no idle kernel) keeps the server ready.
+	p := &fakeStats{pool.Stats{Idle: 0, MinIdle: 1}}
+	r := &readiness{pool: p}
+	for i, tt := range []struct {
+		idle int
+		want bool
+	}{{0, false}, {1, true}, {0, true}} {
+		p.s.Idle = tt.idle
+		if got := r.check(context.Background()).Ready; got != tt.want {
+			t.Errorf("step %d (idle %d): ready %v, want %v", i, tt.idle, got, tt.want)
+		}
+	}
+}
+
+// TestReadyzPythonPool uses a real ipykernel pool: /readyz is 200 once the pool is warm, and
+// the pool gauges and kernel start latency are exported.
+func TestReadyzPythonPool(t *testing.T) {
+	o := testOptions(t)
+	o.db, o.code, o.minIdle, o.maxKernels = "none", "python", 1, 2
+	svc, _ := newTestService(t, o)
+	srv := httptest.NewServer(svc.handler)
+	defer srv.Close()
+	p, ok := svc.ready.pool.(*pool.Pool)
+	if !ok {
+		t.Fatalf("readiness watches %T, want the Python pool", svc.ready.pool)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := p.WaitReady(ctx); err != nil {
+		t.Fatalf("pool never warm: %v (%+v)", err, p.Stats())
+	}
+	resp, err := http.Get(srv.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("/readyz with a warm pool = %s, want 200", resp.Status)
+	}
+	m := scrape(t, srv.URL)
+	for series, min := range map[string]float64{
+		`zeval_pool_kernels{pool="python3",state="idle"}`:                        1,
+		`zeval_pool_min_idle_kernels{pool="python3"}`:                            1,
+		`zeval_kernel_start_duration_seconds_count{outcome="ok",pool="python3"}`: 1,
+		`zeval_pool_kernel_starts_total{pool="python3"}`:                         1,
+		`zeval_ready`: 1,
+	} {
+		if v, ok := m[series]; !ok || v < min {
+			t.Errorf("%s = %v (present %v), want at least %v", series, v, ok, min)
+		}
+	}
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	tests := []struct {
+		name    string
+		grace   time.Duration
+		wantErr bool
+	}{
+		{"waits for the in-flight request", time.Minute, false},
+		{"cuts off after the grace period", time.Millisecond, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			entered, release := make(chan struct{}), make(chan struct{})
+			mux := http.NewServeMux()
+			mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+				close(entered)
+				<-release
+				io.WriteString(w, "done")
+			})
+			srv := &http.Server{Handler: telemetry.Middleware{}.Wrap(mux)}
+			shutdownStarted := make(chan struct{})
+			srv.RegisterOnShutdown(func() { close(shutdownStarted) })
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			drained := make(chan struct{})
+			returned := make(chan error, 1)
+			go func() { returned <- serveUntil(ctx, srv, ln, tt.grace, func() { close(drained) }) }()
+			type reply struct {
+				body string
+				err  error
+			}
+			got := make(chan reply, 1)
+			go func() {
+				resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
+				if err != nil {
+					got <- reply{err: err}
+					return
+				}
+				defer resp.Body.Close()
+				b, err := io.ReadAll(resp.Body)
+				got <- reply{string(b), err}
+			}()
+			<-entered
+			cancel()
+			<-drained
+			if !tt.wantErr {
+				<-shutdownStarted
+				select {
+				case err := <-returned:
+					t.Fatalf("serveUntil returned %v with a request in flight", err)
+				default:
+				}
+				if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+					c.Close()
+					t.Error("listener still accepts after shutdown began")
+				}
+				close(release)
+				if r := <-got; r.err != nil || r.body != "done" {
+					t.Errorf("in-flight request got %q, %v; want done", r.body, r.err)
+				}
+				if err := <-returned; err != nil {
+					t.Errorf("serveUntil = %v, want nil", err)
+				}
+				return
+			}
+			err = <-returned
+			close(release)
+			if err == nil || !strings.Contains(err.Error(), "cut off") {
+				t.Errorf("serveUntil = %v, want a cut-off error", err)
+			}
+			<-got
+		})
+	}
+}
