@@ -40,7 +40,44 @@ const Wikifunctions = W;
 const console = Object.freeze({ log() {}, info() {}, warn() {}, error() {}, debug() {}, trace() {} });
 // V8 refuses strings longer than 2**29 - 24 code units; goja has no such limit, so the
 // builtins that make a long string in one step check it (concatenation is caught by the
-// memory watch instead).
+// memory watch instead). Builtins that fill a huge array in one native loop cannot be
+// interrupted, so they refuse more than 2**26 elements: the loop would exhaust the process's
+// memory before the memory watch could act.
+{
+	const maxElements = 2 ** 26;
+	const tooLong = (n) => { if (n > maxElements) { throw new RangeError('Invalid array length'); } };
+	const { fill } = Array.prototype;
+	const { from } = Array;
+	const bigLength = (args) => args.length === 1 && typeof args[0] === 'number' && args[0] > maxElements;
+	const toLength = (x) => { const n = Math.floor(Number(x)); return n > 0 ? n : 0; };
+	Object.defineProperty(Array.prototype, 'fill', { writable: true, configurable: true, value: function (value, start, end) {
+		const len = toLength(Object(this).length);
+		const rel = (x, d) => { if (x === undefined) { return d; } const n = Math.trunc(Number(x)) || 0; return n < 0 ? Math.max(len + n, 0) : Math.min(n, len); };
+		tooLong(rel(end, len) - rel(start, 0));
+		return fill.call(this, value, start, end);
+	} });
+	// new Array(n) / Array(n) with a huge n makes a holey array that native loops (spread,
+	// join, map) then walk or fill without interruption.
+	const NativeArray = Array;
+	const SafeArray = function Array(...args) {
+		if (bigLength(args)) { tooLong(args[0]); }
+		return Reflect.construct(NativeArray, args, new.target || SafeArray);
+	};
+	for (const key of Reflect.ownKeys(NativeArray)) {
+		if (key !== 'length' && key !== 'name' && key !== 'prototype') {
+			Object.defineProperty(SafeArray, key, Object.getOwnPropertyDescriptor(NativeArray, key));
+		}
+	}
+	Object.defineProperty(SafeArray, 'prototype', { value: NativeArray.prototype, writable: false, enumerable: false, configurable: false });
+	Object.defineProperty(NativeArray.prototype, 'constructor', { value: SafeArray, writable: true, enumerable: false, configurable: true });
+	globalThis.Array = SafeArray;
+	Object.defineProperty(Array, 'from', { writable: true, configurable: true, value: function (items, ...rest) {
+		if (items !== null && items !== undefined && typeof items[Symbol.iterator] !== 'function') {
+			tooLong(toLength(Object(items).length));
+		}
+		return from.call(this, items, ...rest);
+	} });
+}
 {
 	const maxLength = 2 ** 29 - 24;
 	const check = (n) => { if (n > maxLength) { throw new RangeError('Invalid string length'); } };
