@@ -10,7 +10,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/zeval/zeval/internal/orchestrator"
@@ -118,7 +117,7 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 		if err := enc.Encode(reports); err != nil {
 			return err
 		}
-	} else if err := printReports(env.stdout, reports, time.Since(start)); err != nil {
+	} else if err := tester.WriteTable(env.stdout, reports, time.Since(start)); err != nil {
 		return err
 	}
 	for _, r := range reports {
@@ -141,63 +140,6 @@ func (l testLibrary) Referrers(ctx context.Context, key, target string) ([]strin
 }
 
 var _ tester.Referrers = testLibrary{}
-
-// printReports writes one row per implementation, ranked within each function, then the
-// failures, then the totals.
-func printReports(w io.Writer, reports []tester.Report, elapsed time.Duration) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FUNCTION\tLABEL\tIMPLEMENTATION\tKIND\tRANK\tPASSED\tFAILED\tTIME")
-	impls, runs, passed, failed, untested := 0, 0, 0, 0, 0
-	for _, r := range reports {
-		if len(r.Testers) == 0 || len(r.Implementations) == 0 {
-			untested++
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\t(%d testers, %d implementations)\n", r.Function, cut(r.Label, 40), len(r.Testers), len(r.Implementations))
-			continue
-		}
-		for _, im := range r.Implementations {
-			impls++
-			runs += len(im.Results)
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", r.Function, cut(r.Label, 40), im.ZID, im.Kind, im.Rank, im.Passed, im.Failed, milliseconds(im.Duration))
-		}
-		passed += r.Passed
-		failed += r.Failed
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, r := range reports {
-		for _, im := range r.Implementations {
-			for _, res := range im.Results {
-				if res.Passed {
-					continue
-				}
-				got := "no value"
-				switch {
-				case res.Error != nil:
-					got = "error " + cut(res.Error.String(), 300)
-				case res.Value != nil:
-					got = "got " + cut(res.Value.String(), 300)
-				}
-				fmt.Fprintf(w, "FAIL %s %s tester %s (%s): %s\n", r.Function, im.ZID, res.Tester, res.Label, got)
-			}
-		}
-	}
-	_, err := fmt.Fprintf(w, "%d functions (%d without testers or implementations), %d implementations, %d tester runs: %d passed, %d failed in %s\n",
-		len(reports), untested, impls, runs, passed, failed, elapsed.Round(time.Millisecond))
-	return err
-}
-
-func milliseconds(d time.Duration) string {
-	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
-}
-
-// cut shortens s to n runes.
-func cut(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
 
 // progress shows "testing 3/56 Z10003" on a terminal, and nothing otherwise. Safe for
 // concurrent use.
