@@ -8,6 +8,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -889,7 +890,9 @@ func main() {
 			out[f.testID[i]] = persistent(f.testID[i], label, "", v)
 		}
 	}
-	dir := "demo"
+	outDir := flag.String("out", "demo", "folder to write (replaced)")
+	flag.Parse()
+	dir := *outDir
 	if err := os.RemoveAll(dir); err != nil {
 		fail("%v", err)
 	}

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io/fs"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -335,5 +338,42 @@ func TestDemoPage(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("rendered page:\n%s", res.HTML)
+	}
+}
+
+// TestGenerated checks that demo/ is what gen.go writes, so a hand edit of a file, or of
+// gen.go without running it, is caught.
+func TestGenerated(t *testing.T) {
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	dir := filepath.Join(t.TempDir(), "demo")
+	if out, err := exec.Command(goCmd, "run", "gen.go", "-out", dir).CombinedOutput(); err != nil {
+		t.Fatalf("go run gen.go: %v\n%s", err, out)
+	}
+	want, err := fs.Glob(os.DirFS(dir), "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := fs.Glob(library.FS(), "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("demo/ holds %d files, gen.go writes %d: run go generate ./internal/library", len(got), len(want))
+	}
+	for _, name := range want {
+		w, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := fs.ReadFile(library.FS(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(g, w) {
+			t.Errorf("demo/%s differs from what gen.go writes: run go generate ./internal/library", name)
+		}
 	}
 }
