@@ -78,18 +78,21 @@ def _prebuild_shell():
     file would be shared by every kernel). Returns an error message, or None."""
     try:
         from ipykernel.compiler import XCachingCompiler
-        from IPython.core.profiledir import ProfileDir
         from traitlets.config import Config
 
-        cfg = Config()
+        # The application's profile and config files, as IPKernelApp.initialize would load them.
+        app = ipykernel.kernelapp.IPKernelApp.instance()
+        app.init_profile_dir()
+        app.init_config_files()
+        app.load_config_file()
+        cfg = Config(app.config)
         cfg.HistoryManager.hist_file = ":memory:"
         ipykernel.zmqshell.ZMQInteractiveShell.instance(
-            config=cfg, profile_dir=ProfileDir.create_profile_dir_by_name(
-                os.environ.get("IPYTHONDIR") or os.path.join(os.path.expanduser("~"), ".ipython")),
-            compiler_class=XCachingCompiler)
+            config=cfg, profile_dir=app.profile_dir, compiler_class=XCachingCompiler)
         return None
     except Exception as e:  # noqa: BLE001  the kernels then build their own
         ipykernel.zmqshell.ZMQInteractiveShell.clear_instance()
+        ipykernel.kernelapp.IPKernelApp.clear_instance()
         return "%s: %s" % (type(e).__name__, e)
 
 
@@ -148,11 +151,17 @@ def _child(req, status_w, go_r, server_pid, wake_r, wake_w):
         app.parent_handle = int(env.get("JPY_PARENT_PID") or 0)
         prebuilt = ipykernel.zmqshell.ZMQInteractiveShell.initialized()
         if prebuilt and not (len(argv) == 5 and argv[3] == "-f"):
-            # Options on the command line could configure the shell: build it anew.
+            # Options on the command line could configure the application and the shell: build
+            # both anew.
             ipykernel.zmqshell.ZMQInteractiveShell.clear_instance()
+            ipykernel.kernelapp.IPKernelApp.clear_instance()
+            app = ipykernel.kernelapp.IPKernelApp.instance()
+            app.parent_handle = int(env.get("JPY_PARENT_PID") or 0)
             prebuilt = False
         if prebuilt:
             app.kernel_class = _Kernel
+            # The server loaded the profile and config files already.
+            app.init_profile_dir = app.init_config_files = app.load_config_file = lambda: None
         if len(argv) == 5 and argv[3] == "-f":
             # The usual `-f FILE` alone: skip building traitlets' argument parser for every
             # configurable class (~7 ms of the child's ~45 ms start).
