@@ -3,7 +3,7 @@
 # As root it installs missing Debian packages; otherwise it names them and stops.
 set -eu
 
-PACKAGES="python3-ipykernel xpython jupyter-client python3-jupyter-client python3-jupyter-kernel-test bubblewrap"
+PACKAGES="python3-ipykernel xpython jupyter-client python3-jupyter-client python3-jupyter-kernel-test bubblewrap prometheus"
 
 missing=""
 for p in $PACKAGES; do
