@@ -113,6 +113,7 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 
 	if *asJSON {
 		enc := json.NewEncoder(env.stdout)
+		enc.SetEscapeHTML(false) // results may be HTML fragments
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(reports); err != nil {
 			return err
