@@ -316,3 +316,72 @@ func pyList(xs []string) string {
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }
+
+// A confined kernel sits in cgroups of its own with the configured limits; they are removed when
+// it exits.
+func TestKernelCgroups(t *testing.T) {
+	sb := newSandbox(t, sandbox.WithMemory(300<<20), sandbox.WithPids(77), sandbox.WithCPUs(0.5))
+	if len(sb.Capabilities().CgroupV1) == 0 {
+		t.Fatalf("no writable cgroup v1 controllers here (capabilities %+v)", sb.Capabilities())
+	}
+	for name, inner := range starters(t) {
+		t.Run(name, func(t *testing.T) {
+			k, err := jupyter.Launch(ctxT(t), python3Spec(t), jupyter.WithIPC(), jupyter.WithStarter(sb.Starter(inner)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", k.Pid()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			paths := map[string]string{}
+			for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+				f := strings.SplitN(line, ":", 3)
+				for _, ctl := range strings.Split(f[1], ",") {
+					paths[ctl] = f[2]
+				}
+			}
+			want := []struct{ ctl, file, value string }{
+				{"memory", "memory.limit_in_bytes", fmt.Sprint(300 << 20)},
+				{"pids", "pids.max", "77"},
+				{"cpu", "cpu.cfs_quota_us", "50000"},
+			}
+			var dirs []string
+			for _, w := range want {
+				dir := filepath.Join("/sys/fs/cgroup", w.ctl, paths[w.ctl])
+				dirs = append(dirs, dir)
+				got, err := os.ReadFile(filepath.Join(dir, w.file))
+				if err != nil || strings.TrimSpace(string(got)) != w.value || paths[w.ctl] == "/" {
+					t.Errorf("kernel's %s cgroup %q: %s = %q (%v), want %s", w.ctl, paths[w.ctl], w.file, got, err, w.value)
+				}
+			}
+			k.Shutdown(context.Background())
+			for _, d := range dirs {
+				if _, err := os.Stat(d); !os.IsNotExist(err) {
+					t.Errorf("cgroup %s left after the kernel exited", d)
+				}
+			}
+		})
+	}
+}
+
+// The probes above would see an escape: an unconfined kernel connects, writes and reads.
+func TestProbesDetectEscapes(t *testing.T) {
+	k, err := jupyter.Launch(ctxT(t), python3Spec(t), jupyter.WithIPC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Shutdown(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	escape := filepath.Join(os.TempDir(), fmt.Sprintf("zeval-control-%d", time.Now().UnixNano()))
+	defer os.Remove(escape)
+	expectOut(t, k, fmt.Sprintf(`import socket, os
+socket.create_connection(("127.0.0.1", %d), timeout=5).close()
+open(%q, "w").write("x")
+os.listdir(%q)
+print("escaped")`, ln.Addr().(*net.TCPAddr).Port, escape, os.TempDir()), "escaped\n")
+}
