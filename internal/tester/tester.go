@@ -127,7 +127,8 @@ func Run(ctx context.Context, orch Orchestrator, lib Library, zid string, opts .
 	if !fn.IsRecord() || !fn.Type().Is(z.Z8) {
 		return Report{}, fmt.Errorf("%s: %w", zid, ErrNotFunction)
 	}
-	rep := Report{Function: zid, Label: Label(z2)}
+	// Empty lists rather than nil ones, so that JSON shows [] for none.
+	rep := Report{Function: zid, Label: Label(z2), Testers: []Ref{}, Implementations: []Implementation{}}
 
 	impls, err := r.implementations(ctx, zid, fn)
 	if err != nil {
@@ -141,7 +142,7 @@ func Run(ctx context.Context, orch Orchestrator, lib Library, zid string, opts .
 		rep.Testers = append(rep.Testers, t.Ref)
 	}
 	for _, im := range impls {
-		out := Implementation{ZID: im.ZID, Label: im.Label, Kind: r.kind(ctx, im.value)}
+		out := Implementation{ZID: im.ZID, Label: im.Label, Kind: r.kind(ctx, im.value), Results: []Result{}}
 		forced := fn.With("Z8K4", z.NewList(z.NewRef(z.Z14), im.item))
 		for _, t := range testers {
 			res := r.runOne(ctx, forced, t)
