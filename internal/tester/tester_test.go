@@ -54,6 +54,12 @@ var implementations = map[string]string{
 	"Z10206": code("Z10206", "javascript", "function Z10001(Z10001K1) {\n\treturn Z10001K1.length === 0 ? true : Z10001K1 === 'x';\n}\n"), // half wrong
 }
 
+// kinds are the implementations' kinds as Report names them.
+var kinds = map[string]string{
+	"Z10201": tester.KindComposition, "Z10202": "javascript", "Z10203": "javascript",
+	"Z10204": "python", "Z10205": "python", "Z10206": "javascript", "Z8K4[1]": tester.KindComposition,
+}
+
 type env struct {
 	orch *orchestrator.Orchestrator
 	lib  tester.StoreLibrary
@@ -186,6 +192,9 @@ func TestRun(t *testing.T) {
 				if !ok {
 					t.Errorf("implementation %s not run", zid)
 					continue
+				}
+				if want := kinds[zid]; im.Kind != want {
+					t.Errorf("%s: Kind = %q, want %q", zid, im.Kind, want)
 				}
 				if im.Passed != w.passed || im.Failed != w.failed {
 					t.Errorf("%s: passed %d, failed %d; want %d, %d (%+v)", zid, im.Passed, im.Failed, w.passed, w.failed, im.Results)
