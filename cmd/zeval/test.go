@@ -81,34 +81,11 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	}
 
 	start := time.Now()
-	reports := make([]tester.Report, len(zids))
-	errs := make([]error, len(zids))
 	progress := newProgress(env.stderr, len(zids))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(*jobs, len(zids)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				reports[i], errs[i] = tester.Run(ctx, orch, lib, zids[i], runOpts...)
-				progress.done(zids[i])
-			}
-		}()
-	}
-	for i := range zids {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	reports, err := tester.RunAll(ctx, orch, lib, zids, *jobs, append(runOpts, tester.WithDone(progress.done))...)
 	progress.finish()
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	for _, err := range errs {
-		if err != nil {
-			return err // it names the ZID
-		}
+	if err != nil {
+		return err // it names the ZID
 	}
 
 	if *asJSON {
@@ -161,7 +138,7 @@ func newProgress(w io.Writer, total int) *progress {
 	return p
 }
 
-func (p *progress) done(zid string) {
+func (p *progress) done(r tester.Report) {
 	if p.w == nil {
 		return
 	}
@@ -170,7 +147,7 @@ func (p *progress) done(zid string) {
 	p.n++
 	const width = 30
 	bar := strings.Repeat("#", p.n*width/p.total) + strings.Repeat(".", width-p.n*width/p.total)
-	fmt.Fprintf(p.w, "\r[%s] %d/%d %-8s", bar, p.n, p.total, zid)
+	fmt.Fprintf(p.w, "\r[%s] %d/%d %-8s", bar, p.n, p.total, r.Function)
 }
 
 func (p *progress) finish() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/zeval/zeval/internal/evaluator"
@@ -94,12 +95,17 @@ type Result struct {
 type Option func(*config)
 
 type config struct {
-	ev *evaluator.Evaluator
+	ev   *evaluator.Evaluator
+	done func(Report)
 }
 
 // WithSessions makes the run open one session of ev for all its calls and close it at the
 // end. Without it, calls use the session the context carries, if any.
 func WithSessions(ev *evaluator.Evaluator) Option { return func(c *config) { c.ev = ev } }
+
+// WithDone makes RunAll call f with each report as its run ends, from the goroutine that ran
+// it (for a progress bar).
+func WithDone(f func(Report)) Option { return func(c *config) { c.done = f } }
 
 // ErrNotFunction is wrapped by the error of a run for a ZID that is not a function.
 var ErrNotFunction = errors.New("tester: not a function")
@@ -161,6 +167,46 @@ func Run(ctx context.Context, orch Orchestrator, lib Library, zid string, opts .
 	Rank(rep.Implementations)
 	rep.Duration = time.Since(start)
 	return rep, ctx.Err()
+}
+
+// RunAll runs the testers of each function with Run, jobs functions at a time (each run in
+// its own session when WithSessions is given), and returns the reports in the order of zids.
+// The first error of a run, or the context's, is returned once all runs have ended.
+func RunAll(ctx context.Context, orch Orchestrator, lib Library, zids []string, jobs int, opts ...Option) ([]Report, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	reports := make([]Report, len(zids))
+	errs := make([]error, len(zids))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(jobs, len(zids))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				reports[i], errs[i] = Run(ctx, orch, lib, zids[i], opts...)
+				if cfg.done != nil && errs[i] == nil {
+					cfg.done(reports[i])
+				}
+			}
+		}()
+	}
+	for i := range zids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return reports, nil
 }
 
 // Rank orders implementations as Wikifunctions does, fewest failed testers first, then the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,6 +284,57 @@ func TestRank(t *testing.T) {
 			for i, im := range tc.impls {
 				if im.ZID != tc.want[i] || im.Rank != i+1 {
 					t.Errorf("Rank: position %d holds %s rank %d, want %s rank %d", i, im.ZID, im.Rank, tc.want[i], i+1)
+				}
+			}
+		})
+	}
+}
+
+func TestRunAll(t *testing.T) {
+	e := newEnv(t, `"Z10101","Z10102"`, `"Z10202","Z10203"`, []string{"Z10202", "Z10203"})
+	tests := []struct {
+		name    string
+		zids    []string
+		jobs    int
+		wantErr error
+	}{
+		{"one at a time", []string{"Z10001", "Z866", "Z10001"}, 1, nil},
+		{"concurrently", []string{"Z10001", "Z866", "Z10001", "Z10001"}, 3, nil},
+		{"jobs below one", []string{"Z10001"}, 0, nil},
+		{"none", nil, 2, nil},
+		{"an error", []string{"Z10001", "Z10999", "Z10001"}, 2, orchestrator.ErrNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			done := map[string]int{}
+			reports, err := tester.RunAll(context.Background(), e.orch, e.lib, tc.zids, tc.jobs, tester.WithSessions(e.ev),
+				tester.WithDone(func(r tester.Report) {
+					mu.Lock()
+					done[r.Function]++
+					mu.Unlock()
+				}))
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("RunAll = %v, want %v", err, tc.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if len(reports) != len(tc.zids) {
+				t.Fatalf("RunAll returned %d reports for %d functions", len(reports), len(tc.zids))
+			}
+			for i, r := range reports {
+				if r.Function != tc.zids[i] {
+					t.Errorf("report %d is of %s, want %s", i, r.Function, tc.zids[i])
+				}
+				if r.Function == "Z10001" && (r.Passed != 2 || r.Failed != 2 || r.Implementations[1].ZID != "Z10203") {
+					t.Errorf("report of Z10001: %d passed, %d failed, ranking %+v; want 2, 2, Z10203 last", r.Passed, r.Failed, r.Implementations)
+				}
+				done[r.Function]--
+			}
+			for zid, n := range done {
+				if n != 0 {
+					t.Errorf("WithDone saw %s %d times more than RunAll returned it", zid, n)
 				}
 			}
 		})
