@@ -9,6 +9,10 @@
 // and the validator answers true (Z41). All calls of one Run share one evaluator session, so a
 // Python implementation's kernel is loaded once per run.
 //
+// API: Run(ctx, orch, lib, zid, opts...) → Report for one function; RunAll for many, some at
+// once; Rank orders implementations; WriteTable and Sum print reports for people (zeval
+// test). StoreLibrary reads the objects from a *store.Store.
+//
 // Implementations are ranked by failures, then by the time their tester calls took (less is
 // better); the time of an implementation's first call includes loading its code.
 //
