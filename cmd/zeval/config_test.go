@@ -129,6 +129,7 @@ func TestServeBadInput(t *testing.T) {
 		{"bad language", []string{"serve", "--db", "none", "--code", "cobol", "--addr", "127.0.0.1:0"}, 1, "cobol"},
 		{"public admin", []string{"serve", "--db", "none", "--code", "none", "--addr", "127.0.0.1:0", "--admin-addr", "0.0.0.0:0"}, 1, "loopback"},
 		{"bad otlp endpoint", []string{"serve", "--db", "none", "--code", "none", "--addr", "127.0.0.1:0", "--otlp-endpoint", "ftp://x"}, 1, "OTLP"},
+		{"bad sample ratio", []string{"serve", "--db", "none", "--code", "none", "--addr", "127.0.0.1:0", "--trace-sample-ratio", "2"}, 1, "trace-sample-ratio"},
 		{"help", []string{"serve", "-h"}, 0, "ZEVAL_"},
 	}
 	for _, tt := range tests {

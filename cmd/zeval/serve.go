@@ -239,6 +239,9 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 	if s.metrics, err = telemetry.NewMetrics(reg); err != nil {
 		return nil, err
 	}
+	if o.traceRatio <= 0 || o.traceRatio > 1 {
+		return nil, fmt.Errorf("--trace-sample-ratio %v: want a fraction in (0, 1]", o.traceRatio)
+	}
 	topts := o.trace
 	topts.Service, topts.Endpoint, topts.SampleRatio = o.service, o.otlpEndpoint, o.traceRatio
 	if s.tracing, err = telemetry.NewTracing(ctx, topts); err != nil {

@@ -241,7 +241,7 @@ func TestServeTelemetry(t *testing.T) {
 				}
 			case s.Name == "call Z10002":
 				fn++
-			case s.Name == "code":
+			case s.Name == "code Z10002":
 				code++
 			case s.Name == "kernel.acquire":
 				acquire++
@@ -439,5 +439,106 @@ func TestGracefulShutdown(t *testing.T) {
 			}
 			<-got
 		})
+	}
+}
+
+func TestListenAdmin(t *testing.T) {
+	tests := []struct {
+		addr string
+		ok   bool
+	}{
+		{"127.0.0.1:0", true},
+		{"localhost:0", true},
+		{"[::1]:0", true},
+		{"0.0.0.0:0", false},
+		{":0", false},
+		{"example.com:0", false},
+		{"no-port", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			ln, err := listenAdmin(tt.addr)
+			if ln != nil {
+				ln.Close()
+			}
+			if tt.ok && err != nil && !strings.Contains(err.Error(), "cannot assign") && !strings.Contains(err.Error(), "address family") {
+				t.Errorf("listenAdmin(%q) = %v, want it to listen", tt.addr, err)
+			}
+			if !tt.ok && err == nil {
+				t.Errorf("listenAdmin(%q) listened, want an error", tt.addr)
+			}
+		})
+	}
+}
+
+func TestAdminHandler(t *testing.T) {
+	o := testOptions(t)
+	o.db, o.code = "none", "none"
+	svc, _ := newTestService(t, o)
+	srv := httptest.NewServer(svc.admin)
+	defer srv.Close()
+	for _, tt := range []struct{ path, want string }{
+		{"/debug/pprof/", "goroutine"},
+		{"/debug/pprof/goroutine?debug=1", "goroutine profile"},
+		{"/metrics", "go_goroutines"},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, err := http.Get(srv.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(body), tt.want) {
+				t.Errorf("GET %s = %s, body without %q", tt.path, resp.Status, tt.want)
+			}
+		})
+	}
+}
+
+// TestRunServe runs the command as main does: configuration from a file and the environment,
+// then a stop (the signal's context) that ends it cleanly.
+func TestRunServe(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "zeval.conf")
+	if err := os.WriteFile(conf, []byte("addr = 127.0.0.1:0\ncode = js\ndb = "+filepath.Join(dir, "z.db")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("ZEVAL_CONFIG", conf)
+	t.Setenv("ZEVAL_SERVICE_NAME", "from-env")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, &cliEnv{stdin: strings.NewReader(""), stdout: outW, stderr: logs}, nil)
+		outW.Close()
+	}()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no address line: %v (logs %s)", err, logs.Bytes())
+	}
+	go io.Copy(io.Discard, outR)
+	base := strings.TrimSpace(strings.TrimPrefix(line, "zeval serving on "))
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %s, want 200", path, resp.Status)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("runServe after stop = %v, want nil", err)
+	}
+	if !bytes.Contains(logs.Bytes(), []byte(`"service.name":"from-env"`)) {
+		t.Errorf("logs do not carry the service name from ZEVAL_SERVICE_NAME: %s", logs.Bytes())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "z.db")); err != nil {
+		t.Errorf("store from the config file not created: %v", err)
 	}
 }

@@ -100,7 +100,13 @@ func (c *codeEvaluator) Languages() []string { return c.inner.Languages() }
 
 func (c *codeEvaluator) Evaluate(ctx context.Context, language string, call *z.Object) (*z.Object, error) {
 	began := time.Now()
-	ctx, span := c.tracer.Start(ctx, "code", trace.WithAttributes(attribute.String("zeval.language", language)))
+	fn := call.Get("Z7K1").Get("Z8K5")
+	name := fn.StringValue()
+	if fn.IsRef() {
+		name = fn.RefID()
+	}
+	ctx, span := c.tracer.Start(ctx, "code "+name, trace.WithAttributes(
+		attribute.String("zeval.language", language), attribute.String("zeval.function", name)))
 	out, err := c.inner.Evaluate(ctx, language, call)
 	if err != nil {
 		span.RecordError(err)
