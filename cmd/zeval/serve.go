@@ -205,12 +205,14 @@ func (s *service) close() {
 }
 
 // routePatterns name the routes in metrics and span names; any other path is "other".
-var routePatterns = []string{
-	"/{domain}/v1/evaluate/{$}", "/{domain}/v1/evaluate", "/{domain}/v2/evaluate/{$}", "/{domain}/v2/evaluate",
-	"/{domain}/v1/supported-programming-languages/{$}", "/{domain}/v1/supported-programming-languages",
-	"/v1/objects/{$}", "/v1/objects", "/v1/objects/{zid}", "/v1/objects/{zid}/revisions",
-	"/v1/functions/{$}", "/v1/functions", "/v1/functions/{zid}", "/v1/functions/{zid}/test",
-	"/openapi.json", "/healthz", "/readyz", "/metrics",
+func routePatterns() []string {
+	return []string{
+		"/{domain}/v1/evaluate/{$}", "/{domain}/v1/evaluate", "/{domain}/v2/evaluate/{$}", "/{domain}/v2/evaluate",
+		"/{domain}/v1/supported-programming-languages/{$}", "/{domain}/v1/supported-programming-languages",
+		"/v1/objects/{$}", "/v1/objects", "/v1/objects/{zid}", "/v1/objects/{zid}/revisions",
+		"/v1/functions/{$}", "/v1/functions", "/v1/functions/{zid}", "/v1/functions/{zid}/test",
+		"/openapi.json", "/healthz", "/readyz", "/metrics",
+	}
 }
 
 // newService opens the store, starts the evaluator and builds the handler chain:
@@ -306,7 +308,7 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 	mux.Handle("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", metricsHandler)
 	mux.Handle("/", apiHandler)
-	route, err := telemetry.Routes(routePatterns...)
+	route, err := telemetry.Routes(routePatterns()...)
 	if err != nil {
 		return nil, err
 	}

@@ -37,11 +37,15 @@ const (
 )
 
 // latencyBuckets span a cached call (tens of microseconds) to a time-limited one (seconds).
-var latencyBuckets = []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+func latencyBuckets() []float64 {
+	return []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+}
 
 // startBuckets suit kernel starts: a fork-server child in milliseconds, a cold ipykernel in
 // about half a second, a struggling host in tens of seconds.
-var startBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, .75, 1, 1.5, 2.5, 5, 10, 30}
+func startBuckets() []float64 {
+	return []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, .75, 1, 1.5, 2.5, 5, 10, 30}
+}
 
 // Metrics holds zeval's Prometheus metrics. Its methods are safe for concurrent use; a nil
 // *Metrics ignores every observation, so parts can report without checking.
@@ -85,38 +89,38 @@ func NewMetrics(reg *prometheus.Registry, opts ...MetricsOption) (*Metrics, erro
 		reg: reg,
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: MetricHTTPDuration, Help: "Latency of HTTP requests, by route pattern, method and status code.",
-			Buckets: latencyBuckets,
+			Buckets: latencyBuckets(),
 		}, []string{"route", "method", "status"}),
 		httpInFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: MetricHTTPInFlight, Help: "HTTP requests being served.",
 		}),
 		callDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: MetricCallDuration, Help: "Latency of function calls (nested calls included), by programming language (none for built-ins and compositions) and implementation type.",
-			Buckets: latencyBuckets,
+			Buckets: latencyBuckets(),
 		}, []string{"language", "implementation_type"}),
 		callErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricCallErrors, Help: "Evaluations (top-level function calls) that answered a Z5 error, by the Z5's error type.",
 		}, []string{"error_type"}),
 		kernelStart: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: MetricKernelStart, Help: "Time to start a kernel for a pool, by pool and outcome (ok, error).",
-			Buckets: startBuckets,
+			Buckets: startBuckets(),
 		}, []string{"pool", "outcome"}),
 		kernelAcquire: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: MetricKernelAcquire, Help: "Time for a session to get its instance of a function (lease a kernel, load the code), by language and outcome.",
-			Buckets: startBuckets,
+			Buckets: startBuckets(),
 		}, []string{"language", "outcome"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: MetricRejected, Help: "Requests refused before evaluation, by reason (rate_limit, concurrency, overload, body_size, auth, ...).",
 		}, []string{"reason"}),
 		queueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: MetricQueueWait, Help: "Time a request waited in a queue before it was admitted or shed, by queue.",
-			Buckets: latencyBuckets,
+			Buckets: latencyBuckets(),
 		}, []string{"queue"}),
 		ready: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: MetricReady, Help: "1 when the server reports ready (/readyz), 0 otherwise.",
 		}),
-		pools:  &poolCollector{},
-		caches: &cacheCollector{},
+		pools:  newPoolCollector(),
+		caches: newCacheCollector(),
 	}
 	cs := []prometheus.Collector{m.httpDuration, m.httpInFlight, m.callDuration, m.callErrors, m.kernelStart,
 		m.kernelAcquire, m.rejected, m.queueWait, m.ready, m.pools, m.caches}
@@ -222,24 +226,23 @@ func (m *Metrics) WatchCache(name string, c CacheStatser) {
 	m.caches.add(name, c)
 }
 
-var (
-	poolKernelsDesc  = prometheus.NewDesc(MetricPoolKernels, "Kernels of a pool, by state (idle, leased, starting).", []string{"pool", "state"}, nil)
-	poolMinIdleDesc  = prometheus.NewDesc(MetricPoolMinIdle, "Idle kernels a pool keeps ready.", []string{"pool"}, nil)
-	poolMaxDesc      = prometheus.NewDesc(MetricPoolMax, "Most kernels a pool has at once.", []string{"pool"}, nil)
-	poolStartedDesc  = prometheus.NewDesc(MetricPoolStarted, "Kernels a pool started successfully.", []string{"pool"}, nil)
-	poolFailedDesc   = prometheus.NewDesc(MetricPoolStartFailures, "Kernel starts that failed.", []string{"pool"}, nil)
-	poolDiedDesc     = prometheus.NewDesc(MetricPoolDeaths, "Idle kernels found dead.", []string{"pool"}, nil)
-	cacheHitsDesc    = prometheus.NewDesc(MetricCacheHits, "Cache lookups that found a value.", []string{"cache"}, nil)
-	cacheMissesDesc  = prometheus.NewDesc(MetricCacheMisses, "Cache lookups that found nothing.", []string{"cache"}, nil)
-	cacheEvictDesc   = prometheus.NewDesc(MetricCacheEvictions, "Entries a cache evicted.", []string{"cache"}, nil)
-	cacheEntriesDesc = prometheus.NewDesc(MetricCacheEntries, "Entries a cache holds.", []string{"cache"}, nil)
-	cacheBytesDesc   = prometheus.NewDesc(MetricCacheBytes, "Bytes a cache holds.", []string{"cache"}, nil)
-)
-
 // poolCollector reads pool stats at scrape time, so the gauges are never stale.
 type poolCollector struct {
+	kernels, minIdle, max, started, failed, died *prometheus.Desc
+
 	mu    sync.Mutex
 	pools []PoolStatser
+}
+
+func newPoolCollector() *poolCollector {
+	return &poolCollector{
+		kernels: prometheus.NewDesc(MetricPoolKernels, "Kernels of a pool, by state (idle, leased, starting).", []string{"pool", "state"}, nil),
+		minIdle: prometheus.NewDesc(MetricPoolMinIdle, "Idle kernels a pool keeps ready.", []string{"pool"}, nil),
+		max:     prometheus.NewDesc(MetricPoolMax, "Most kernels a pool has at once.", []string{"pool"}, nil),
+		started: prometheus.NewDesc(MetricPoolStarted, "Kernels a pool started successfully.", []string{"pool"}, nil),
+		failed:  prometheus.NewDesc(MetricPoolStartFailures, "Kernel starts that failed.", []string{"pool"}, nil),
+		died:    prometheus.NewDesc(MetricPoolDeaths, "Idle kernels found dead.", []string{"pool"}, nil),
+	}
 }
 
 func (c *poolCollector) add(p PoolStatser) {
@@ -249,7 +252,7 @@ func (c *poolCollector) add(p PoolStatser) {
 }
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{poolKernelsDesc, poolMinIdleDesc, poolMaxDesc, poolStartedDesc, poolFailedDesc, poolDiedDesc} {
+	for _, d := range []*prometheus.Desc{c.kernels, c.minIdle, c.max, c.started, c.failed, c.died} {
 		ch <- d
 	}
 }
@@ -266,14 +269,14 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		cnt := func(d *prometheus.Desc, v int64) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), s.Name)
 		}
-		g(poolKernelsDesc, s.Idle, "idle")
-		g(poolKernelsDesc, s.Leased, "leased")
-		g(poolKernelsDesc, s.Starting, "starting")
-		g(poolMinIdleDesc, s.MinIdle)
-		g(poolMaxDesc, s.Max)
-		cnt(poolStartedDesc, s.Started)
-		cnt(poolFailedDesc, s.Failed)
-		cnt(poolDiedDesc, s.Died)
+		g(c.kernels, s.Idle, "idle")
+		g(c.kernels, s.Leased, "leased")
+		g(c.kernels, s.Starting, "starting")
+		g(c.minIdle, s.MinIdle)
+		g(c.max, s.Max)
+		cnt(c.started, s.Started)
+		cnt(c.failed, s.Failed)
+		cnt(c.died, s.Died)
 	}
 }
 
@@ -284,8 +287,20 @@ type namedCache struct {
 
 // cacheCollector reads cache counters at scrape time.
 type cacheCollector struct {
+	hits, misses, evictions, entries, bytes *prometheus.Desc
+
 	mu     sync.Mutex
 	caches []namedCache
+}
+
+func newCacheCollector() *cacheCollector {
+	return &cacheCollector{
+		hits:      prometheus.NewDesc(MetricCacheHits, "Cache lookups that found a value.", []string{"cache"}, nil),
+		misses:    prometheus.NewDesc(MetricCacheMisses, "Cache lookups that found nothing.", []string{"cache"}, nil),
+		evictions: prometheus.NewDesc(MetricCacheEvictions, "Entries a cache evicted.", []string{"cache"}, nil),
+		entries:   prometheus.NewDesc(MetricCacheEntries, "Entries a cache holds.", []string{"cache"}, nil),
+		bytes:     prometheus.NewDesc(MetricCacheBytes, "Bytes a cache holds.", []string{"cache"}, nil),
+	}
 }
 
 func (c *cacheCollector) add(name string, cs CacheStatser) {
@@ -295,7 +310,7 @@ func (c *cacheCollector) add(name string, cs CacheStatser) {
 }
 
 func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{cacheHitsDesc, cacheMissesDesc, cacheEvictDesc, cacheEntriesDesc, cacheBytesDesc} {
+	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.evictions, c.entries, c.bytes} {
 		ch <- d
 	}
 }
@@ -306,14 +321,14 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Unlock()
 	for _, nc := range caches {
 		s := nc.c.Stats()
-		ch <- prometheus.MustNewConstMetric(cacheHitsDesc, prometheus.CounterValue, float64(s.Hits), nc.name)
-		ch <- prometheus.MustNewConstMetric(cacheMissesDesc, prometheus.CounterValue, float64(s.Misses), nc.name)
-		ch <- prometheus.MustNewConstMetric(cacheEvictDesc, prometheus.CounterValue, float64(s.Evictions), nc.name)
+		ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(s.Hits), nc.name)
+		ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(s.Misses), nc.name)
+		ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(s.Evictions), nc.name)
 		if s.Entries >= 0 {
-			ch <- prometheus.MustNewConstMetric(cacheEntriesDesc, prometheus.GaugeValue, float64(s.Entries), nc.name)
+			ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(s.Entries), nc.name)
 		}
 		if s.Bytes >= 0 {
-			ch <- prometheus.MustNewConstMetric(cacheBytesDesc, prometheus.GaugeValue, float64(s.Bytes), nc.name)
+			ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(s.Bytes), nc.name)
 		}
 	}
 }
