@@ -377,3 +377,75 @@ func TestGenerated(t *testing.T) {
 		}
 	}
 }
+
+// TestScaledPage checks the benchmark page: n calls, all different, of at least 40 library
+// functions, each with as many arguments as the function declares.
+func TestScaledPage(t *testing.T) {
+	objs := objects(t)
+	for _, n := range []int{0, 1, 54, 2000} {
+		t.Run(strconv.Itoa(n), func(t *testing.T) {
+			lines := strings.Split(strings.TrimSuffix(library.ScaledPage(n), "\n"), "\n")[1:]
+			if len(lines) != n {
+				t.Fatalf("ScaledPage(%d) has %d calls", n, len(lines))
+			}
+			seen := map[string]bool{}
+			fns := map[string]bool{}
+			for _, l := range lines {
+				if seen[l] {
+					t.Errorf("ScaledPage(%d): %q twice", n, l)
+				}
+				seen[l] = true
+				parts := strings.Split(strings.TrimSuffix(strings.TrimPrefix(l, "* {{#function:"), "}}"), "|")
+				zid := parts[0]
+				fns[zid] = true
+				fn := objs[zid].Get("Z2K2")
+				if !fn.Type().Is(z.Z8) {
+					t.Fatalf("%q calls %s, not a library function", l, zid)
+				}
+				if want := len(z.ListItems(fn.Get("Z8K1"))); len(parts)-1 != want {
+					t.Errorf("%q has %d arguments, %s takes %d", l, len(parts)-1, zid, want)
+				}
+			}
+			if want := min(n, library.ScaledFunctions()); len(fns) != want {
+				t.Errorf("ScaledPage(%d) calls %d functions, want %d", n, len(fns), want)
+			}
+		})
+	}
+	if library.ScaledFunctions() < 40 {
+		t.Errorf("ScaledPage spreads over %d functions, want at least 40", library.ScaledFunctions())
+	}
+}
+
+// TestScaledPageRenders renders two calls of every function of the scaled page: all valid.
+func TestScaledPageRenders(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	lib := tester.StoreLibrary{Store: st}
+	ev, err := evaluator.New(evaluator.Config{CallTimeout: 2 * time.Minute})
+	if err != nil {
+		t.Fatalf("evaluator (needs the python3 kernelspec, ipykernel): %v", err)
+	}
+	t.Cleanup(ev.Close)
+	orch := orchestrator.New(lib, orchestrator.WithEvaluator(ev), orchestrator.WithTimeout(5*time.Minute))
+	ev.SetCaller(orch.Call)
+	r := render.New(orch, lib, render.WithSessions(ev), render.WithTimeout(10*time.Minute), render.WithWorkers(4))
+	n := 2 * library.ScaledFunctions()
+	res, err := r.Render(ctx, render.Request{Markup: library.ScaledPage(n), Format: render.FormatWikitext})
+	if err != nil {
+		t.Fatalf("Render(scaled page) = %v", err)
+	}
+	for _, e := range res.Errors {
+		t.Errorf("scaled page %s: %s: %s", e.Pos, e.Function, e.Message)
+	}
+	if res.Stats.Evaluations != n {
+		t.Errorf("%d of %d calls evaluated", res.Stats.Evaluations, n)
+	}
+	for _, want := range []string{"* word0s\n", "* 1,007,919\n", "* 1 January 1800\n", "* Town 1 is a city in France with a population of 1,001.\n"} {
+		if !strings.Contains(res.HTML, want) {
+			t.Errorf("the rendered scaled page lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("rendered page:\n%s", res.HTML)
+	}
+}
