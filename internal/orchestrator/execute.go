@@ -698,7 +698,7 @@ func (r *run) executeIn(call *z.Object, scope *frame) result {
 		if n == len(order)-1 {
 			break
 		}
-		r.o.logger.Debug("implementation failed, trying the next", "implementation", id, "err", platformErr)
+		r.o.logger.DebugContext(r.ctx, "implementation failed, trying the next", "implementation", id, "err", platformErr)
 	}
 	if r.depth == 1 && !out.failed() {
 		// As upstream, only the result of the top-level call is checked against its type;

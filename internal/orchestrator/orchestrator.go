@@ -227,7 +227,7 @@ func (o *Orchestrator) budget(ctx context.Context) (context.Context, context.Can
 func (r *run) safeOrchestrate(call *z.Object, doValidate bool) (res result) {
 	defer func() {
 		if v := recover(); v != nil {
-			r.o.logger.Error("orchestrator panic", "panic", v, "stack", string(debug.Stack()))
+			r.o.logger.ErrorContext(r.ctx, "orchestrator panic", "panic", v, "stack", string(debug.Stack()))
 			res = failure(z.ErrorString(z.CodeUnknown, fmt.Sprintf("Internal error in the orchestrator: %v", v)))
 		}
 	}()
