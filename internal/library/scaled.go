@@ -38,7 +38,9 @@ var callers = []caller{
 	{"Z10009", func(i int) []string { return []string{"ab" + itoa(i), "3"} }},
 	{"Z10010", one(func(i int) string { return "stressed " + itoa(i) })},
 	{"Z10011", one(func(i int) string { return "one two " + itoa(i) })},
-	{"Z10012", func(i int) []string { return []string{"A long sentence about the town number " + itoa(i) + " and its river", "30"} }},
+	{"Z10012", func(i int) []string {
+		return []string{"A long sentence about the town number " + itoa(i) + " and its river", "30"}
+	}},
 	{"Z10013", one(func(i int) string { return "born " + itoa(i) })},
 	{"Z10014", one(func(i int) string { return "motto " + itoa(i) })},
 	{"Z10015", one(func(i int) string { return itoa(1000000 + i*7919) })},
