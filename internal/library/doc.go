@@ -5,7 +5,8 @@
 //
 // It owns: the objects, one canonical Z*.json file each in demo/ (embedded; FS returns them
 // in the form store.Import reads, Load imports them), and the page (Page, wikitext with
-// {{#function:ZID|arg|...}} calls, nested calls included).
+// {{#function:ZID|arg|...}} calls, nested calls included), and ScaledPage(n), a page of n
+// different calls spread over 54 of the functions, for the rendering benchmark.
 //
 // ZIDs: functions Z10001–Z10058, implementations from Z11001, testers from Z12001, in the
 // private range Z10000–Z19999; plus upstream's Z600 (JavaScript) and Z610 (Python), which the
