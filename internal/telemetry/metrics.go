@@ -71,12 +71,12 @@ type MetricsOption func(*metricsConfig)
 
 type metricsConfig struct{ runtime bool }
 
-// WithoutRuntimeCollectors leaves out the Go runtime and process collectors (for a registry
-// that has them already).
+// WithoutRuntimeCollectors leaves out the Go runtime, process and build-info collectors (for
+// a registry that has them already).
 func WithoutRuntimeCollectors() MetricsOption { return func(c *metricsConfig) { c.runtime = false } }
 
-// NewMetrics creates zeval's metrics and registers them on reg, with the Go runtime and
-// process collectors unless told otherwise.
+// NewMetrics creates zeval's metrics and registers them on reg, with the Go runtime, process
+// and build-info (go_build_info) collectors unless told otherwise.
 func NewMetrics(reg *prometheus.Registry, opts ...MetricsOption) (*Metrics, error) {
 	if reg == nil {
 		return nil, errors.New("telemetry: nil registry")
@@ -125,7 +125,7 @@ func NewMetrics(reg *prometheus.Registry, opts ...MetricsOption) (*Metrics, erro
 	cs := []prometheus.Collector{m.httpDuration, m.httpInFlight, m.callDuration, m.callErrors, m.kernelStart,
 		m.kernelAcquire, m.rejected, m.queueWait, m.ready, m.pools, m.caches}
 	if cfg.runtime {
-		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewBuildInfoCollector())
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
