@@ -76,7 +76,8 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	m.KernelStartObserver("python3")(time.Second, nil)
 	m.SetReady(true)
 	obs := telemetry.Observers{Metrics: m}
-	obs.Call()(context.Background(), orchestrator.CallEvent{Function: "Z1", Kind: "BuiltIn", Depth: 1, Error: z.ErrorString("Z507", "x")})
+	_, end := obs.Call()(context.Background(), "Z1", 1)
+	end(orchestrator.CallEvent{Function: "Z1", Kind: "BuiltIn", Depth: 1, Error: z.ErrorString("Z507", "x")})
 	if _, err := obs.Code(fakeEvaluator{}).Evaluate(context.Background(), "python-3", nil); err != nil {
 		t.Fatal(err)
 	}

@@ -228,29 +228,37 @@ func TestServeTelemetry(t *testing.T) {
 	})
 
 	t.Run("spans", func(t *testing.T) {
-		var server, fn, code, acquire int
+		// The caller's trace holds: server span → call Z10002 → code Z10002 → kernel.acquire.
+		byName := map[string][]tracetest.SpanStub{}
 		for _, s := range exp.GetSpans() {
-			if s.SpanContext.TraceID().String() != callerTrace {
-				continue
-			}
-			switch {
-			case s.Name == "POST /{domain}/v1/evaluate/{$}":
-				server++
-				if s.Parent.SpanID().String() != callerSpan || !s.Parent.IsRemote() {
-					t.Errorf("server span parent = %s (remote %v), want the caller's %s", s.Parent.SpanID(), s.Parent.IsRemote(), callerSpan)
-				}
-			case s.Name == "call Z10002":
-				fn++
-			case s.Name == "code Z10002":
-				code++
-			case s.Name == "kernel.acquire":
-				acquire++
+			if s.SpanContext.TraceID().String() == callerTrace {
+				byName[s.Name] = append(byName[s.Name], s)
 			}
 		}
-		if server != 1 || fn != 1 || code != 1 || acquire != 1 {
-			t.Errorf("spans in the caller's trace: server %d, call %d, code %d, kernel.acquire %d; want 1 each", server, fn, code, acquire)
+		chain := []string{"POST /{domain}/v1/evaluate/{$}", "call Z10002", "code Z10002", "kernel.acquire"}
+		parent := callerSpan
+		for _, name := range chain {
+			spans := byName[name]
+			if len(spans) != 1 {
+				t.Fatalf("%d spans %q in the caller's trace, want 1 (have %v)", len(spans), name, keys(byName))
+			}
+			if got := spans[0].Parent.SpanID().String(); got != parent {
+				t.Errorf("parent of %q = %s, want %s", name, got, parent)
+			}
+			parent = spans[0].SpanContext.SpanID().String()
+		}
+		if !byName[chain[0]][0].Parent.IsRemote() {
+			t.Errorf("server span's parent is not the remote caller")
 		}
 	})
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 func TestHealthz(t *testing.T) {

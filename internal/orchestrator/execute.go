@@ -570,9 +570,12 @@ func (r *run) execute(call *z.Object, scope *frame) result {
 	}
 	defer r.leave()
 	if r.o.observer != nil {
-		began, depth := time.Now(), r.depth
+		began, depth, fn, outer := time.Now(), r.depth, calledFunction(call), r.ctx
+		ctx, done := r.o.observer(outer, fn, depth)
+		r.ctx = ctx // the run has one goroutine: the call's context holds while it is evaluated
 		out := r.executeIn(call, scope)
-		r.o.observer(r.ctx, CallEvent{Function: calledFunction(call), Implementation: text(out.meta.get("implementationId")),
+		r.ctx = outer
+		done(CallEvent{Function: fn, Implementation: text(out.meta.get("implementationId")),
 			Kind: text(out.meta.get("implementationType")), Depth: depth, Start: began, Duration: time.Since(began), Error: out.err()})
 		return out
 	}

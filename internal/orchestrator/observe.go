@@ -22,9 +22,11 @@ type CallEvent struct {
 	Error *z.Object
 }
 
-// CallObserver is told about every function call once it has finished. It runs on the
-// evaluation's goroutine, so it must be quick; ctx is the evaluation's context.
-type CallObserver func(ctx context.Context, e CallEvent)
+// CallObserver is told about every function call as it begins (the function and the call's
+// depth) and returns the context the call is evaluated in (a tracer puts the call's span in
+// it, so nested calls and code runs become its children) and the func that is told how the
+// call ended. Both run on the evaluation's goroutine, so they must be quick.
+type CallObserver func(ctx context.Context, function string, depth int) (context.Context, func(CallEvent))
 
 // WithCallObserver sets an observer of function calls (none by default; without one the
 // orchestrator does not read the clock per call).

@@ -26,9 +26,19 @@ func TestCallObserver(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []CallEvent
-			o := New(testWiki(t), WithCallObserver(func(ctx context.Context, e CallEvent) {
-				if e.Function != "Z881" { // typed list types built along the way are calls too; not these tests' subject
-					got = append(got, e)
+			type depthKey struct{}
+			o := New(testWiki(t), WithCallObserver(func(ctx context.Context, fn string, depth int) (context.Context, func(CallEvent)) {
+				// The context returned here is the one nested calls see.
+				if outer, _ := ctx.Value(depthKey{}).(int); outer != depth-1 {
+					t.Errorf("call of %s at depth %d sees the context of depth %d", fn, depth, outer)
+				}
+				return context.WithValue(ctx, depthKey{}, depth), func(e CallEvent) {
+					if e.Function != fn || e.Depth != depth {
+						t.Errorf("ended %s at depth %d, began %s at depth %d", e.Function, e.Depth, fn, depth)
+					}
+					if e.Function != "Z881" { // typed list types built along the way are calls too; not these tests' subject
+						got = append(got, e)
+					}
 				}
 			}))
 			evalJSON(t, o, tc.call)

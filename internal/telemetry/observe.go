@@ -26,37 +26,40 @@ func (o Observers) tracer() trace.Tracer {
 	return o.Tracing.Tracer()
 }
 
-// Call returns an orchestrator.CallObserver: every function call is a span (named
-// "call Z…", child of the evaluation's span, with the call's own start and end times) and a
-// latency observation by implementation type; an evaluation whose top-level call fails
-// counts its Z5 type. Code calls are timed here under language "none" only if the
-// orchestrator cannot tell the language: the evaluator reports them (see Code).
+// Call returns an orchestrator.CallObserver: every function call is a span named "call Z…"
+// (nested calls, code runs and kernel acquisitions are its children) when the request is
+// traced, and a latency observation by implementation type for built-ins and compositions
+// (code calls are timed by Code, which knows their language); an evaluation whose top-level
+// call fails counts its Z5 type.
 func (o Observers) Call() orchestrator.CallObserver {
 	tracer := o.tracer()
-	return func(ctx context.Context, e orchestrator.CallEvent) {
-		kind := e.Kind
-		if kind == "" {
-			kind = "none" // failed before an implementation was chosen
-		}
-		if o.Metrics != nil {
-			if kind != "Evaluated" {
-				o.Metrics.observeCall("none", kind, e.Duration)
-			}
-			if e.Depth == 1 && e.Error != nil {
-				o.Metrics.countError(errorType(e.Error))
-			}
-		}
+	return func(ctx context.Context, function string, depth int) (context.Context, func(orchestrator.CallEvent)) {
+		var span trace.Span
 		if trace.SpanFromContext(ctx).SpanContext().IsSampled() {
-			_, span := tracer.Start(ctx, "call "+e.Function, trace.WithTimestamp(e.Start),
-				trace.WithAttributes(
-					attribute.String("zeval.function", e.Function),
-					attribute.String("zeval.implementation", e.Implementation),
-					attribute.String("zeval.implementation_type", kind),
-					attribute.Int("zeval.depth", e.Depth)))
-			if e.Error != nil {
-				span.SetStatus(codes.Error, errorType(e.Error))
+			ctx, span = tracer.Start(ctx, "call "+function, trace.WithAttributes(
+				attribute.String("zeval.function", function), attribute.Int("zeval.depth", depth)))
+		}
+		return ctx, func(e orchestrator.CallEvent) {
+			kind := e.Kind
+			if kind == "" {
+				kind = "none" // failed before an implementation was chosen
 			}
-			span.End(trace.WithTimestamp(e.Start.Add(e.Duration)))
+			if o.Metrics != nil {
+				if kind != "Evaluated" {
+					o.Metrics.observeCall("none", kind, e.Duration)
+				}
+				if e.Depth == 1 && e.Error != nil {
+					o.Metrics.countError(errorType(e.Error))
+				}
+			}
+			if span != nil {
+				span.SetAttributes(attribute.String("zeval.implementation", e.Implementation),
+					attribute.String("zeval.implementation_type", kind))
+				if e.Error != nil {
+					span.SetStatus(codes.Error, errorType(e.Error))
+				}
+				span.End()
+			}
 		}
 	}
 }
