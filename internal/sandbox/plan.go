@@ -35,7 +35,10 @@ type Plan struct {
 	// sockets other than AF_UNIX and AF_NETLINK (for hosts without network namespaces).
 	Seccomp            bool `json:"seccomp,omitempty"`
 	SeccompUnixSockets bool `json:"seccomp_unix_sockets,omitempty"`
-	NoNewPrivs         bool `json:"no_new_privs,omitempty"`
+	// Keeper (exec shim only): the shim forks the kernel and stays as its parent, a child
+	// subreaper that forwards signals and reaps the kernel's orphans, then ends as the kernel did.
+	Keeper     bool `json:"keeper,omitempty"`
+	NoNewPrivs bool `json:"no_new_privs,omitempty"`
 }
 
 // Rlimit is one resource limit; -1 means unlimited.

@@ -516,7 +516,9 @@ func (st *starter) Start(ctx context.Context, argv, env []string, dir string) (j
 	if cs, ok := st.inner.(ConfinedStarter); ok {
 		p, err = cs.StartConfined(ctx, argv, env, dir, c.plan)
 	} else {
-		plan, _ := json.Marshal(c.plan)
+		shimPlan := *c.plan
+		shimPlan.Keeper = true
+		plan, _ := json.Marshal(&shimPlan)
 		shim := append([]string{st.sb.cfg.python, "-I", "-S", filepath.Join(st.sb.base, ApplierFile), string(plan)}, argv...)
 		p, err = st.inner.Start(ctx, shim, env, dir)
 	}
@@ -525,7 +527,8 @@ func (st *starter) Start(ctx context.Context, argv, env []string, dir string) (j
 		c.release()
 		return nil, err
 	}
-	sp := &process{Process: p, c: c, released: make(chan struct{})}
+	_, confined := st.inner.(ConfinedStarter)
+	sp := &process{Process: p, c: c, keeper: !confined, released: make(chan struct{})}
 	go sp.watch()
 	return sp, nil
 }
@@ -565,6 +568,7 @@ func mergeEnv(env, over []string) []string {
 type process struct {
 	jupyter.Process
 	c        *confinement
+	keeper   bool // the process is the exec shim, parent of the kernel
 	released chan struct{}
 }
 
@@ -578,7 +582,19 @@ func (p *process) watch() {
 // Exited is closed once the kernel has exited and its cgroups and temp dir are gone.
 func (p *process) Exited() <-chan struct{} { return p.released }
 
+// Kill kills the kernel and everything it started. The exec shim is asked first (SIGTERM), so
+// that it kills and reaps the kernel's tree before it exits: killing its group at once would
+// orphan the kernel to pid 1, which does not reap on every host.
 func (p *process) Kill() {
+	if p.keeper && p.Process.Signal(syscall.SIGTERM) == nil {
+		t := time.NewTimer(5 * time.Second)
+		defer t.Stop()
+		select {
+		case <-p.released:
+			return
+		case <-t.C:
+		}
+	}
 	p.c.killAll()
 	p.Process.Kill()
 	<-p.released

@@ -276,14 +276,18 @@ print(got)`, pyList(targets)), "[]\n")
 	}
 }
 
-// A fork bomb meets the pids limit. Through the fork server only: there, the keeper reaps the
-// bomb's orphans; an exec'd kernel's orphans go to pid 1, which does not reap on every host.
+// A fork bomb meets the pids limit; the kernel and its neighbour carry on.
 func TestForkBomb(t *testing.T) {
 	sb := newSandbox(t, sandbox.WithPids(64))
 	if len(sb.Capabilities().CgroupV1) == 0 && sb.Capabilities().CgroupV2 == "" {
 		t.Fatalf("no writable cgroup here (capabilities %+v)", sb.Capabilities())
 	}
-	st := sb.Starter(starters(t)["forkserver"])
+	for name, inner := range starters(t) {
+		t.Run(name, func(t *testing.T) { forkBomb(t, sb.Starter(inner)) })
+	}
+}
+
+func forkBomb(t *testing.T, st jupyter.Starter) {
 	k := launch(t, st)
 	other := launch(t, st)
 	res := run(t, k, `import os, time
@@ -384,4 +388,43 @@ socket.create_connection(("127.0.0.1", %d), timeout=5).close()
 open(%q, "w").write("x")
 os.listdir(%q)
 print("escaped")`, ln.Addr().(*net.TCPAddr).Port, escape, os.TempDir()), "escaped\n")
+}
+
+// What a kernel leaves behind — a daemon in a session of its own — is killed and reaped when the
+// kernel goes: no process and no zombie is left (pid 1 does not reap on every host).
+func TestOrphansReaped(t *testing.T) {
+	sb := newSandbox(t)
+	for name, inner := range starters(t) {
+		t.Run(name, func(t *testing.T) {
+			k, err := jupyter.Launch(ctxT(t), python3Spec(t), jupyter.WithIPC(), jupyter.WithStarter(sb.Starter(inner)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := run(t, k, `import os, time
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.write(w, str(os.getpid()).encode())
+        time.sleep(600)
+    os._exit(0)
+os.waitpid(pid, 0)
+print(os.read(r, 32).decode())`)
+			var daemon int
+			if _, err := fmt.Sscan(res.Stdout(), &daemon); err != nil || daemon <= 0 {
+				t.Fatalf("daemon pid %q: %v", res.Stdout(), err)
+			}
+			if err := syscall.Kill(daemon, 0); err != nil {
+				t.Fatalf("daemon %d is not running: %v", daemon, err)
+			}
+			if err := k.Shutdown(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if err := syscall.Kill(daemon, 0); !errors.Is(err, syscall.ESRCH) {
+				state, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", daemon))
+				t.Errorf("the kernel's daemon %d is left after Shutdown (%v): %s", daemon, err, state)
+			}
+		})
+	}
 }

@@ -261,15 +261,93 @@ def apply(plan):
         _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
 
 
+PR_SET_CHILD_SUBREAPER = 36
+_FORWARD = ("SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH")
+
+
+def _kill_children():
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == me:
+            try:
+                os.kill(int(entry), 9)
+            except OSError:
+                pass
+
+
+def _keep(child):
+    """Waits for child (the kernel) as its keeper: forwards signals to it (SIGTERM kills it),
+    reaps orphans that are reparented here (this process is a child subreaper), and when the
+    kernel has exited kills and reaps whatever it left, then ends the way the kernel ended."""
+    import signal
+
+    def forward(signum, _frame):
+        try:
+            os.kill(child, signum)
+        except OSError:
+            pass
+
+    def kill(_signum, _frame):
+        try:
+            os.kill(child, signal.SIGKILL)
+        except OSError:
+            pass
+
+    for name in _FORWARD:
+        signal.signal(getattr(signal, name), forward)
+    # SIGTERM means: kill the kernel (and then its tree), reap everything, exit.
+    signal.signal(signal.SIGTERM, kill)
+    status = None
+    while status is None:
+        try:
+            pid, st = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        if pid == child:
+            status = st
+    # The kernel is gone: kill what is left of its tree (reparented to us) until nothing is.
+    import time
+    while True:
+        _kill_children()
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            time.sleep(0.005)
+    if status is None:
+        return 1
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    return os.WEXITSTATUS(status)
+
+
 def main(argv):
     if len(argv) < 3:
         sys.stderr.write("usage: zeval_sandbox.py PLAN_JSON ARGV...\n")
         return 2
     try:
-        apply(json.loads(argv[1]))
+        plan = json.loads(argv[1])
+        apply(plan)
     except (SandboxError, ValueError, KeyError, TypeError) as e:
         sys.stderr.write("zeval sandbox: %s\n" % e)
         return 126
+    if plan.get("keeper"):
+        # Stay as the kernel's parent: a kernel's orphans are reaped here, not left to a pid 1
+        # that may not reap them.
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        child = os.fork()
+        if child != 0:
+            return _keep(child)
     try:
         os.execvp(argv[2], argv[2:])
     except OSError as e:
