@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
@@ -33,6 +34,12 @@ func (o Observers) tracer() trace.Tracer {
 // call fails counts its Z5 type.
 func (o Observers) Call() orchestrator.CallObserver {
 	tracer := o.tracer()
+	// The label lookups of the common kinds are done once: this runs for every call.
+	var builtIn, composition prometheus.Observer
+	if o.Metrics != nil {
+		builtIn = o.Metrics.callDuration.WithLabelValues("none", "BuiltIn")
+		composition = o.Metrics.callDuration.WithLabelValues("none", "Composition")
+	}
 	return func(ctx context.Context, function string, depth int) (context.Context, func(orchestrator.CallEvent)) {
 		var span trace.Span
 		if trace.SpanFromContext(ctx).SpanContext().IsSampled() {
@@ -45,7 +52,13 @@ func (o Observers) Call() orchestrator.CallObserver {
 				kind = "none" // failed before an implementation was chosen
 			}
 			if o.Metrics != nil {
-				if kind != "Evaluated" {
+				switch kind {
+				case "BuiltIn":
+					builtIn.Observe(e.Duration.Seconds())
+				case "Composition":
+					composition.Observe(e.Duration.Seconds())
+				case "Evaluated":
+				default:
 					o.Metrics.observeCall("none", kind, e.Duration)
 				}
 				if e.Depth == 1 && e.Error != nil {
