@@ -71,7 +71,7 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	}
 	m.WatchPool(fakePool{})
 	m.WatchCache("results", cache.NewMemory(1<<10))
-	m.Rejected("rate_limit")
+	m.Rejected("rate")
 	m.ObserveQueueWait("admission", time.Millisecond)
 	m.KernelStartObserver("python3")(time.Second, nil)
 	m.SetReady(true)

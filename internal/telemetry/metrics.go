@@ -110,7 +110,7 @@ func NewMetrics(reg *prometheus.Registry, opts ...MetricsOption) (*Metrics, erro
 			Buckets: startBuckets(),
 		}, []string{"language", "outcome"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: MetricRejected, Help: "Requests refused before evaluation, by reason (rate_limit, concurrency, overload, body_size, auth, ...).",
+			Name: MetricRejected, Help: "Requests refused before evaluation, by reason (rate, concurrency, overload, queue_full, queue_timeout, body_size, bad_token, no_token, ...).",
 		}, []string{"reason"}),
 		queueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: MetricQueueWait, Help: "Time a request waited in a queue before it was admitted or shed, by queue.",
@@ -139,8 +139,9 @@ func NewMetrics(reg *prometheus.Registry, opts ...MetricsOption) (*Metrics, erro
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Rejected counts a request refused before evaluation, for the given reason. Keep reasons
-// few and fixed (rate_limit, concurrency, overload, body_size, auth, timeout): each is a
-// time series.
+// few and fixed (quota's: rate, concurrency, overload, queue_full, queue_timeout, body_size,
+// bad_token, no_token, writes_off, bad_caller): each is a time series. Its signature fits
+// quota.WithRejectHook.
 func (m *Metrics) Rejected(reason string) {
 	if m == nil {
 		return

@@ -61,8 +61,8 @@ func TestRuntimeCollectors(t *testing.T) {
 
 func TestCounters(t *testing.T) {
 	m := newTestMetrics(t)
-	m.Rejected("rate_limit")
-	m.Rejected("rate_limit")
+	m.Rejected("rate")
+	m.Rejected("rate")
 	m.Rejected("overload")
 	m.ObserveQueueWait("admission", 3*time.Millisecond)
 	m.KernelStartObserver("python3")(500*time.Millisecond, nil)
@@ -73,7 +73,7 @@ func TestCounters(t *testing.T) {
 		c    prometheus.Collector
 		want float64
 	}{
-		{"rejected rate_limit", m.rejected.WithLabelValues("rate_limit"), 2},
+		{"rejected rate", m.rejected.WithLabelValues("rate"), 2},
 		{"rejected overload", m.rejected.WithLabelValues("overload"), 1},
 		{"ready", m.ready, 1},
 	}
