@@ -47,6 +47,7 @@ func runPromtool(t *testing.T, args ...string) {
 func TestAlertRules(t *testing.T) {
 	t.Run("check", func(t *testing.T) { runPromtool(t, "check", "rules", "prometheus/alerts.yml") })
 	t.Run("unit tests", func(t *testing.T) { runPromtool(t, "test", "rules", "prometheus/alerts_test.yml") })
+	t.Run("example configuration", func(t *testing.T) { runPromtool(t, "check", "config", "prometheus/prometheus.yml") })
 }
 
 type fakePool struct{}
