@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -237,5 +238,39 @@ func TestNoExporterIsNoop(t *testing.T) {
 	_, span := tr.Tracer().Start(context.Background(), "x")
 	if span.IsRecording() || span.SpanContext().IsValid() {
 		t.Errorf("span without exporter: recording %v, valid %v; want a no-op span", span.IsRecording(), span.SpanContext().IsValid())
+	}
+}
+
+// TestOTLPExport sends spans to a fake collector over OTLP/HTTP: Shutdown flushes them.
+func TestOTLPExport(t *testing.T) {
+	type post struct{ path, contentType string }
+	posts := make(chan post, 16)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		posts <- post{r.URL.Path, r.Header.Get("Content-Type")}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer collector.Close()
+	for _, endpoint := range []string{collector.URL, strings.TrimPrefix(collector.URL, "http://")} {
+		t.Run(endpoint, func(t *testing.T) {
+			tr, err := NewTracing(context.Background(), TraceOptions{Endpoint: endpoint, Service: "zeval-test"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, span := tr.Tracer().Start(context.Background(), "exported")
+			span.End()
+			if err := tr.Shutdown(context.Background()); err != nil {
+				t.Fatalf("Shutdown: %v", err)
+			}
+			select {
+			case p := <-posts:
+				if p.path != "/v1/traces" || p.contentType != "application/x-protobuf" {
+					t.Errorf("collector got %s (%s), want /v1/traces (application/x-protobuf)", p.path, p.contentType)
+				}
+			default:
+				t.Fatal("collector got nothing after Shutdown")
+			}
+		})
 	}
 }
