@@ -3,8 +3,9 @@
 //
 // For a function it finds the implementations (Z8K4, and every Z14 whose Z14K1 names the
 // function) and the testers (Z8K3, and every Z20 whose Z20K1 names it), then for every pair it
-// evaluates the tester's call (Z20K2) with Z7K1 replaced by the function whose Z8K4 holds only
-// that implementation, and applies the tester's validator (Z20K3) to the result, which goes in
+// evaluates the tester's call (Z20K2) with each call of the function in it (the call itself,
+// or one nested in it as in upstream's Z8021) calling instead the function whose Z8K4 holds
+// only that implementation, and applies the tester's validator (Z20K3) to the result, which goes in
 // as the validator's first argument (upstream's rule). A tester passes when the call succeeds
 // and the validator answers true (Z41). All calls of one Run share one evaluator session, so a
 // Python implementation's kernel is loaded once per run.

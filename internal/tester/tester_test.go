@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,7 +102,8 @@ func newEnv(t *testing.T, testers, impls string, stored []string, extra ...strin
 // outcome is what a case expects of one implementation.
 type outcome struct {
 	passed, failed int
-	withError      bool // the failures carry a Z5 (the code failed), not a wrong value
+	withError      bool     // the failures carry a Z5 (the code failed), not a wrong value
+	failing        []string // when set, exactly the testers that fail
 }
 
 func TestRun(t *testing.T) {
@@ -146,6 +148,23 @@ func TestRun(t *testing.T) {
 				"Z20K2":{"Z1K1":"Z7","Z7K1":"Z10001","Z10001K1":"abc"},
 				"Z20K3":{"Z1K1":"Z7","Z7K1":"Z844","Z844K2":{"Z1K1":"Z40","Z40K1":"Z42"}}}`)},
 			want: map[string]outcome{"Z10201": {passed: 3}, "Z10202": {passed: 3}, "Z10203": {failed: 3}},
+			last: "Z10203",
+		},
+		{
+			// Z10104 calls the function inside Boolean equality, as upstream's Z8021 calls If
+			// inside List to string; Z10105 does not call it at all.
+			name: "nested call, and a tester that does not call the function", testers: `"Z10104","Z10105"`, impls: `"Z10202","Z10203"`,
+			stored: []string{"Z10202", "Z10203"},
+			extra: []string{
+				persistent("Z10104", `{"Z1K1":"Z20","Z20K1":"Z10001",
+				"Z20K2":{"Z1K1":"Z7","Z7K1":"Z844","Z844K1":{"Z1K1":"Z7","Z7K1":"Z10001","Z10001K1":""},"Z844K2":{"Z1K1":"Z40","Z40K1":"Z41"}},
+				"Z20K3":{"Z1K1":"Z7","Z7K1":"Z844","Z844K2":{"Z1K1":"Z40","Z40K1":"Z41"}}}`),
+				persistent("Z10105", `{"Z1K1":"Z20","Z20K1":"Z10001",
+				"Z20K2":{"Z1K1":"Z7","Z7K1":"Z866","Z866K1":"a","Z866K2":"a"},
+				"Z20K3":{"Z1K1":"Z7","Z7K1":"Z844","Z844K2":{"Z1K1":"Z40","Z40K1":"Z41"}}}`),
+			},
+			// Z10101 and Z10102 are found by reference.
+			want: map[string]outcome{"Z10202": {passed: 3, failed: 1, withError: true, failing: []string{"Z10105"}}, "Z10203": {failed: 4, withError: true}},
 			last: "Z10203",
 		},
 		{
@@ -199,6 +218,15 @@ func TestRun(t *testing.T) {
 				}
 				if im.Passed != w.passed || im.Failed != w.failed {
 					t.Errorf("%s: passed %d, failed %d; want %d, %d (%+v)", zid, im.Passed, im.Failed, w.passed, w.failed, im.Results)
+				}
+				var failing []string
+				for _, r := range im.Results {
+					if !r.Passed {
+						failing = append(failing, r.Tester)
+					}
+				}
+				if w.failing != nil && strings.Join(failing, ",") != strings.Join(w.failing, ",") {
+					t.Errorf("%s: failing testers %v, want %v", zid, failing, w.failing)
 				}
 				for _, r := range im.Results {
 					switch {
