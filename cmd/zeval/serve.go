@@ -292,13 +292,14 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 		apiHandler = withSessions(ev, apiHandler)
 	}
 
-	s.ready = &readiness{metrics: s.metrics}
+	s.ready = &readiness{}
 	if st != nil {
 		s.ready.store = storeCheck(st)
 	}
 	if ev != nil && ev.Pool() != nil {
 		s.ready.pool = ev.Pool()
 	}
+	s.metrics.SetReadyFunc(func() bool { return s.ready.check(context.Background()).Ready })
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError)})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -368,15 +369,11 @@ func storeCheck(st *store.Store) func(context.Context) error {
 type readiness struct {
 	store    func(context.Context) error // nil without a store
 	pool     telemetry.PoolStatser       // nil without Python
-	metrics  *telemetry.Metrics
 	warm     atomic.Bool
 	draining atomic.Bool
 }
 
-func (r *readiness) drain() {
-	r.draining.Store(true)
-	r.metrics.SetReady(false)
-}
+func (r *readiness) drain() { r.draining.Store(true) }
 
 // readyReport is the body of /readyz.
 type readyReport struct {
@@ -415,7 +412,6 @@ func (r *readiness) check(ctx context.Context) readyReport {
 
 func (r *readiness) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	rep := r.check(req.Context())
-	r.metrics.SetReady(rep.Ready)
 	status := http.StatusOK
 	if !rep.Ready {
 		status = http.StatusServiceUnavailable

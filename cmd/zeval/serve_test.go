@@ -154,6 +154,9 @@ func TestServeTelemetry(t *testing.T) {
 			t.Errorf("/metrics has no %s", name)
 		}
 	}
+	if before["zeval_ready"] != 1 {
+		t.Errorf("zeval_ready = %v before anyone asked /readyz, want 1 (nothing to wait for)", before["zeval_ready"])
+	}
 
 	const callerTrace, callerSpan = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
 	call := `{"Z1K1":"Z7","Z7K1":"Z10002","Z10002K1":"hi"}`

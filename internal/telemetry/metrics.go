@@ -60,7 +60,7 @@ type Metrics struct {
 	kernelAcquire *prometheus.HistogramVec
 	rejected      *prometheus.CounterVec
 	queueWait     *prometheus.HistogramVec
-	ready         prometheus.Gauge
+	ready         *readyCollector
 
 	pools  *poolCollector
 	caches *cacheCollector
@@ -116,9 +116,7 @@ func NewMetrics(reg *prometheus.Registry, opts ...MetricsOption) (*Metrics, erro
 			Name: MetricQueueWait, Help: "Time a request waited in a queue before it was admitted or shed, by queue.",
 			Buckets: latencyBuckets(),
 		}, []string{"queue"}),
-		ready: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: MetricReady, Help: "1 when the server reports ready (/readyz), 0 otherwise.",
-		}),
+		ready:  &readyCollector{desc: prometheus.NewDesc(MetricReady, "1 when the server is ready (as /readyz says), 0 otherwise.", nil, nil)},
 		pools:  newPoolCollector(),
 		caches: newCacheCollector(),
 	}
@@ -158,16 +156,49 @@ func (m *Metrics) ObserveQueueWait(queue string, d time.Duration) {
 	m.queueWait.WithLabelValues(queue).Observe(d.Seconds())
 }
 
-// SetReady records the server's readiness.
+// SetReady records the server's readiness, for when no ReadyFunc is set.
 func (m *Metrics) SetReady(ready bool) {
 	if m == nil {
 		return
 	}
-	if ready {
-		m.ready.Set(1)
-	} else {
-		m.ready.Set(0)
+	m.ready.mu.Lock()
+	m.ready.last = ready
+	m.ready.mu.Unlock()
+}
+
+// SetReadyFunc makes zeval_ready ask f at every scrape, so the gauge is right even when
+// nobody polls /readyz.
+func (m *Metrics) SetReadyFunc(f func() bool) {
+	if m == nil {
+		return
 	}
+	m.ready.mu.Lock()
+	m.ready.f = f
+	m.ready.mu.Unlock()
+}
+
+// readyCollector exports readiness: f's answer at scrape time, else the last SetReady.
+type readyCollector struct {
+	desc *prometheus.Desc
+	mu   sync.Mutex
+	f    func() bool
+	last bool
+}
+
+func (c *readyCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *readyCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	f, v := c.f, c.last
+	c.mu.Unlock()
+	if f != nil {
+		v = f()
+	}
+	n := 0.0
+	if v {
+		n = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, n)
 }
 
 // KernelStartObserver returns an observer for pool.WithStartObserver that records start

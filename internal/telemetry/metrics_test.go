@@ -75,7 +75,6 @@ func TestCounters(t *testing.T) {
 	}{
 		{"rejected rate", m.rejected.WithLabelValues("rate"), 2},
 		{"rejected overload", m.rejected.WithLabelValues("overload"), 1},
-		{"ready", m.ready, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,11 +102,46 @@ func TestCounters(t *testing.T) {
 	}
 }
 
+func TestReady(t *testing.T) {
+	m := newTestMetrics(t)
+	ready := func() float64 {
+		t.Helper()
+		mfs, err := m.Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == MetricReady {
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatalf("%s not gathered", MetricReady)
+		return 0
+	}
+	if got := ready(); got != 0 {
+		t.Errorf("ready at start = %v, want 0", got)
+	}
+	m.SetReady(true)
+	if got := ready(); got != 1 {
+		t.Errorf("ready after SetReady(true) = %v, want 1", got)
+	}
+	answer := false
+	m.SetReadyFunc(func() bool { return answer })
+	if got := ready(); got != 0 {
+		t.Errorf("ready with a func answering false = %v, want 0", got)
+	}
+	answer = true
+	if got := ready(); got != 1 {
+		t.Errorf("ready with a func answering true = %v, want 1 (asked at scrape)", got)
+	}
+}
+
 func TestNilMetricsIgnoresObservations(t *testing.T) {
 	var m *Metrics
 	m.Rejected("x")
 	m.ObserveQueueWait("q", time.Second)
 	m.SetReady(true)
+	m.SetReadyFunc(nil)
 	m.KernelStartObserver("p")(time.Second, nil)
 	m.WatchPool(&fakePool{})
 	m.WatchCache("c", cache.NewMemory(10))
