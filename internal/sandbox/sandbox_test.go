@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -424,6 +425,46 @@ print(os.read(r, 32).decode())`)
 			if err := syscall.Kill(daemon, 0); !errors.Is(err, syscall.ESRCH) {
 				state, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", daemon))
 				t.Errorf("the kernel's daemon %d is left after Shutdown (%v): %s", daemon, err, state)
+			}
+		})
+	}
+}
+
+// Interrupts reach a confined kernel (through the exec shim, which forwards SIGINT), and a
+// kernel that exits reports its status as an exec'd one does.
+func TestInterruptAndExit(t *testing.T) {
+	sb := newSandbox(t)
+	for name, inner := range starters(t) {
+		t.Run(name, func(t *testing.T) {
+			k := launch(t, sb.Starter(inner))
+			ctx := ctxT(t)
+			started := make(chan struct{})
+			errc := make(chan error, 1)
+			go func() {
+				<-started
+				errc <- k.Interrupt(ctx)
+			}()
+			var once sync.Once
+			res, err := k.Execute(ctx, "import time\nprint('sleeping', flush=True)\ntime.sleep(30)",
+				jupyter.OnOutput(func(jupyter.Output) { once.Do(func() { close(started) }) }))
+			if err != nil {
+				t.Fatalf("Execute: %v", err)
+			}
+			if err := <-errc; err != nil {
+				t.Errorf("Interrupt: %v", err)
+			}
+			if res.Error == nil || res.Error.Name != "KeyboardInterrupt" {
+				t.Fatalf("interrupted execute = %+v, want KeyboardInterrupt", res)
+			}
+			for i := 0; i < 100; i++ { // ipykernel aborts requests right after an error
+				res, err = k.Execute(ctx, "import os\nos._exit(5)")
+				if err != nil || res.Status != "aborted" {
+					break
+				}
+			}
+			var de *jupyter.DiedError
+			if !errors.As(err, &de) || !strings.Contains(de.Reason, "exit status 5") {
+				t.Errorf("os._exit(5) = %v, want a DiedError with exit status 5", err)
 			}
 		})
 	}
