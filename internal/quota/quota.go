@@ -121,6 +121,10 @@ func WithMaxCallers(n int) Option { return func(l *Limiter) { l.maxCallers = n }
 // f must be safe for concurrent use and quick.
 func WithRejectHook(f func(reason string)) Option { return func(l *Limiter) { l.onReject = f } }
 
+// WithQueueWaitHook calls f with how long each request that had to wait in line for an
+// evaluation slot waited, whether it was then admitted or shed. f must be quick.
+func WithQueueWaitHook(f func(time.Duration)) Option { return func(l *Limiter) { l.onWait = f } }
+
 // WithLogger sets the logger (discarding by default). Refusals are logged at debug level
 // with the caller's ID; tokens never are.
 func WithLogger(lg *slog.Logger) Option { return func(l *Limiter) { l.logger = lg } }
@@ -183,6 +187,7 @@ type Limiter struct {
 	maxBody         int64
 	maxCallers      int
 	onReject        func(string)
+	onWait          func(time.Duration)
 	logger          *slog.Logger
 	isWrite         func(*http.Request) bool
 	isEvaluation    func(*http.Request) bool
@@ -460,10 +465,14 @@ func (l *Limiter) acquire(ctx context.Context) (release func(), reason string, r
 	}
 	l.waiting++
 	l.mu.Unlock()
+	queued := l.clock.Now()
 	defer func() {
 		l.mu.Lock()
 		l.waiting--
 		l.mu.Unlock()
+		if l.onWait != nil {
+			l.onWait(l.clock.Now().Sub(queued))
+		}
 	}()
 	select {
 	case l.sem <- struct{}{}:

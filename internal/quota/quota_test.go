@@ -414,8 +414,10 @@ func TestShedding(t *testing.T) {
 		clock := newFakeClock()
 		var reasons []string
 		var mu sync.Mutex
+		var waits []time.Duration
 		l, err := New(WithClock(clock), WithSlots(1), WithQueueBudget(100*time.Millisecond), WithMaxQueue(1),
-			WithRejectHook(func(r string) { mu.Lock(); reasons = append(reasons, r); mu.Unlock() }))
+			WithRejectHook(func(r string) { mu.Lock(); reasons = append(reasons, r); mu.Unlock() }),
+			WithQueueWaitHook(func(d time.Duration) { mu.Lock(); waits = append(waits, d); mu.Unlock() }))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -445,6 +447,9 @@ func TestShedding(t *testing.T) {
 		defer mu.Unlock()
 		if strings.Join(reasons, ",") != ReasonQueueFull+","+ReasonQueueTimout {
 			t.Errorf("hook reasons = %v", reasons)
+		}
+		if len(waits) != 1 || waits[0] != 100*time.Millisecond {
+			t.Errorf("queue waits = %v, want [100ms]", waits)
 		}
 		if s := l.Stats(); s.Waiting != 0 || s.Busy != 0 {
 			t.Errorf("after all ended: %+v, want nothing waiting or busy", s)
