@@ -15,8 +15,12 @@ import (
 // envPrefix starts the environment variable of every serve flag: --max-body is ZEVAL_MAX_BODY.
 const envPrefix = "ZEVAL_"
 
-// envName is the environment variable of a flag.
+// envName is the environment variable of a flag. --tokens is the exception: ZEVAL_TOKENS
+// holds tokens themselves (quota reads it), so the file's variable is ZEVAL_TOKENS_FILE.
 func envName(flagName string) string {
+	if flagName == "tokens" {
+		return envPrefix + "TOKENS_FILE"
+	}
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 

@@ -108,7 +108,7 @@ func TestApplyConfig(t *testing.T) {
 }
 
 func TestEnvName(t *testing.T) {
-	for flagName, want := range map[string]string{"addr": "ZEVAL_ADDR", "python-min-idle": "ZEVAL_PYTHON_MIN_IDLE"} {
+	for flagName, want := range map[string]string{"addr": "ZEVAL_ADDR", "python-min-idle": "ZEVAL_PYTHON_MIN_IDLE", "tokens": "ZEVAL_TOKENS_FILE"} {
 		if got := envName(flagName); got != want {
 			t.Errorf("envName(%q) = %q, want %q", flagName, got, want)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/pool"
+	"github.com/zeval/zeval/internal/quota"
 	"github.com/zeval/zeval/internal/store"
 	"github.com/zeval/zeval/internal/telemetry"
 )
@@ -44,6 +45,11 @@ in ./zeval.db, JavaScript embedded, Python in ipykernel (kernelspec python3).
 exported. On SIGINT or SIGTERM the server stops accepting, reports not ready, lets in-flight
 requests (and their sessions' kernels) finish within --shutdown-timeout, then exits.
 
+Identity and limits (internal/quota) guard the API: writes need a token (--tokens FILE, its
+environment variable being ZEVAL_TOKENS_FILE; or the tokens themselves in ZEVAL_TOKENS) unless
+--anonymous-writes; --rate/--burst and --max-concurrent limit each caller (429), --slots and
+--queue-budget shed load (503). Refusals are counted in zeval_requests_rejected_total.
+
 flags:`
 
 // serveOptions is the configuration of zeval serve, after flags, environment and file.
@@ -60,6 +66,8 @@ type serveOptions struct {
 	traceRatio               float64
 	// trace holds trace settings no flag sets (tests add an in-memory exporter).
 	trace telemetry.TraceOptions
+	// quota holds the identity and limit flags (--tokens, --rate, --slots, ...).
+	quota *quota.Flags
 }
 
 // serveFlags declares the flags of zeval serve on fs and returns where they land.
@@ -83,6 +91,7 @@ func serveFlags(fs *flag.FlagSet) (*serveOptions, *string) {
 	fs.StringVar(&o.otlpEndpoint, "otlp-endpoint", "", "OTLP/HTTP trace collector (http://host:4318 or host:port); empty: no traces exported")
 	fs.Float64Var(&o.traceRatio, "trace-sample-ratio", 1, "fraction of new traces sampled (a caller's traceparent decides for its trace)")
 	config := fs.String("config", "", "configuration file (JSON object, or name = value lines)")
+	o.quota = quota.RegisterFlags(fs)
 	return o, config
 }
 
@@ -189,12 +198,15 @@ type service struct {
 	metrics *telemetry.Metrics
 	tracing *telemetry.Tracing
 	logger  *slog.Logger
+	budget  time.Duration // of one evaluation, for the server's write timeout
 	closers []func()
 }
 
+// server is the public listener's server, with timeouts against slow clients.
 func (s *service) server() *http.Server {
-	return &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: s.handler, ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)}
+	quota.Harden(srv, s.budget)
+	return srv
 }
 
 // close releases everything, last opened first.
@@ -291,6 +303,14 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 	if ev != nil {
 		apiHandler = withSessions(ev, apiHandler)
 	}
+	// Identity and limits apply to the API, not to the operator routes; refusals are counted
+	// in zeval_requests_rejected_total.
+	limiter, err := o.quota.New(s.logger, o.maxBody, quota.WithRejectHook(s.metrics.Rejected))
+	if err != nil {
+		return nil, err
+	}
+	apiHandler = limiter.Handler(apiHandler)
+	s.budget = o.timeout
 
 	s.ready = &readiness{}
 	if st != nil {

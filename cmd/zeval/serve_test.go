@@ -58,12 +58,12 @@ func jsDefs(t *testing.T) string {
 	return dir
 }
 
-// testOptions are the defaults of zeval serve, as the flags set them.
-func testOptions(t *testing.T) serveOptions {
+// testOptions are the settings of zeval serve with these flags, defaults otherwise.
+func testOptions(t *testing.T, args ...string) serveOptions {
 	t.Helper()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	o, _ := serveFlags(fs)
-	if err := fs.Parse(nil); err != nil {
+	if err := fs.Parse(args); err != nil {
 		t.Fatal(err)
 	}
 	return *o
@@ -551,5 +551,53 @@ func TestRunServe(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "z.db")); err != nil {
 		t.Errorf("store from the config file not created: %v", err)
+	}
+}
+
+// TestServeLimits: the quota layer guards the API (not the operator routes), and its
+// refusals are counted by reason.
+func TestServeLimits(t *testing.T) {
+	o := testOptions(t, "--rate", "0.001", "--burst", "1")
+	o.db, o.code = filepath.Join(t.TempDir(), "zeval.db"), "none"
+	svc, _ := newTestService(t, o)
+	srv := httptest.NewServer(svc.handler)
+	defer srv.Close()
+	call := `{"Z1K1":"Z7","Z7K1":"Z801","Z801K1":"x"}`
+	tests := []struct {
+		name   string
+		do     func() (*http.Response, error)
+		status int
+	}{
+		{"first evaluation", func() (*http.Response, error) {
+			return http.Post(srv.URL+"/wikifunctions/v1/evaluate/", "application/json", strings.NewReader(`{"zobject":`+call+`}`))
+		}, 200},
+		{"second evaluation over the rate", func() (*http.Response, error) {
+			return http.Post(srv.URL+"/wikifunctions/v1/evaluate/", "application/json", strings.NewReader(`{"zobject":`+call+`}`))
+		}, 429},
+		{"metrics are not limited", func() (*http.Response, error) { return http.Get(srv.URL + "/metrics") }, 200},
+		{"readiness is not limited", func() (*http.Response, error) { return http.Get(srv.URL + "/readyz") }, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := tt.do()
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status {
+				t.Errorf("status = %s, want %d", resp.Status, tt.status)
+			}
+			if id := resp.Header.Get(telemetry.HeaderRequestID); id == "" {
+				t.Errorf("no %s on the reply", telemetry.HeaderRequestID)
+			}
+		})
+	}
+	m := scrape(t, srv.URL)
+	if got := m[`zeval_requests_rejected_total{reason="rate"}`]; got != 1 {
+		t.Errorf(`zeval_requests_rejected_total{reason="rate"} = %v, want 1`, got)
+	}
+	if got := m[`zeval_http_request_duration_seconds_count{method="POST",route="/{domain}/v1/evaluate/{$}",status="429"}`]; got != 1 {
+		t.Errorf("429s in the request histogram = %v, want 1", got)
 	}
 }
