@@ -41,7 +41,11 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 }
 
 // New builds the Limiter the flags describe, with tokens from the file and from $ZEVAL_TOKENS.
+// A nil *Flags means every flag at its default.
 func (f *Flags) New(logger *slog.Logger, maxBody int64, opts ...Option) (*Limiter, error) {
+	if f == nil {
+		f = RegisterFlags(flag.NewFlagSet("quota", flag.ContinueOnError))
+	}
 	var tokens *Tokens
 	if *f.tokensFile != "" {
 		t, err := LoadTokens(*f.tokensFile)

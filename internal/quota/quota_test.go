@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -730,4 +731,56 @@ func FuzzParseTokens(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestFlags(t *testing.T) {
+	t.Setenv(TokensEnv, "envcaller:"+bobToken)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tokens")
+	if err := os.WriteFile(file, []byte("alice:"+aliceToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		nilFlag bool
+		check   func(t *testing.T, l *Limiter)
+		wantErr string
+	}{
+		{name: "nil flags are the defaults", nilFlag: true, check: func(t *testing.T, l *Limiter) {
+			if l.rate != 0 || l.slots != 0 || l.tokens.Len() != 1 { // the environment's token
+				t.Errorf("limiter %+v", l)
+			}
+		}},
+		{name: "file and environment", args: []string{"--tokens", file, "--rate", "5", "--slots", "4"}, check: func(t *testing.T, l *Limiter) {
+			if l.tokens.Len() != 2 || l.rate != 5 || l.burst != 10 || l.slots != 4 || l.maxQueue != 32 {
+				t.Errorf("limiter rate %v burst %d slots %d queue %d tokens %d", l.rate, l.burst, l.slots, l.maxQueue, l.tokens.Len())
+			}
+		}},
+		{name: "missing file", args: []string{"--tokens", filepath.Join(dir, "nope")}, wantErr: "no such file"},
+		{name: "negative rate", args: []string{"--rate", "-1"}, wantErr: "rate"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var f *Flags
+			if !tc.nilFlag {
+				fs := flag.NewFlagSet("t", flag.ContinueOnError)
+				f = RegisterFlags(fs)
+				if err := fs.Parse(tc.args); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l, err := f.New(nil, 1<<20)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("New = %v, want an error saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, l)
+		})
+	}
 }
