@@ -300,12 +300,15 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 		apiOpts = append(apiOpts, api.WithObjects(api.NewObjectsHandler(st, api.WithObjectsLogger(s.logger))))
 	}
 	var apiHandler http.Handler = api.New(orch, apiOpts...)
+	// Library API (/v1/functions...) and /openapi.json beside the API (added by the quota/library helper).
+	apiHandler = api.Extend(apiHandler, api.NewLibraryHandler(st, orch, api.WithLibraryEvaluator(ev), api.WithLibraryLogger(s.logger)))
 	if ev != nil {
 		apiHandler = withSessions(ev, apiHandler)
 	}
 	// Identity and limits apply to the API, not to the operator routes; refusals are counted
-	// in zeval_requests_rejected_total.
-	limiter, err := o.quota.New(s.logger, o.maxBody, quota.WithRejectHook(s.metrics.Rejected))
+	// in zeval_requests_rejected_total, waits for an evaluation slot in zeval_queue_wait_seconds.
+	limiter, err := o.quota.New(s.logger, o.maxBody, quota.WithRejectHook(s.metrics.Rejected),
+		quota.WithQueueWaitHook(func(d time.Duration) { s.metrics.ObserveQueueWait("admission", d) }))
 	if err != nil {
 		return nil, err
 	}
