@@ -53,7 +53,12 @@ type listener struct {
 }
 
 func newListener(dir, shmDir string) (*listener, error) {
-	path := filepath.Join(dir, "calls.sock")
+	// The socket gets a directory of its own: confined kernels may reach it, but not the
+	// kernels' directories beside it.
+	if err := os.MkdirAll(filepath.Join(dir, "channel"), 0o700); err != nil {
+		return nil, fmt.Errorf("evaluator: call channel directory: %w", err)
+	}
+	path := filepath.Join(dir, "channel", "calls.sock")
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return nil, fmt.Errorf("evaluator: call channel socket: %w", err)

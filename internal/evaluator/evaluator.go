@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/zeval/zeval/internal/forkserver"
 	"github.com/zeval/zeval/internal/jupyter"
 	"github.com/zeval/zeval/internal/pool"
+	"github.com/zeval/zeval/internal/sandbox"
 	z "github.com/zeval/zeval/internal/zobject"
 )
 
@@ -49,6 +52,13 @@ type Config struct {
 	NoChannel bool
 	// RuntimeDir holds the channel socket (default: a new temporary directory).
 	RuntimeDir string
+	// ForkServer starts ipykernel kernels by forking a server that has ipykernel imported
+	// (milliseconds instead of half a second). Other kernelspecs are launched plainly.
+	ForkServer bool
+	// Sandbox, when not nil, confines every kernel with these options (limits, no network,
+	// read-only filesystem but for its temp dir); the call channel's directories stay reachable,
+	// and kernels use the ipc transport, since they have no network.
+	Sandbox []sandbox.Option
 	// KernelOptions are passed to jupyter.Launch.
 	KernelOptions []jupyter.Option
 	// PoolOptions are passed to pool.New for the Python pool (a start observer, say); they
@@ -71,7 +81,9 @@ type Evaluator struct {
 	ownDir bool
 	log    *slog.Logger
 
-	js *jsRuntime
+	js   *jsRuntime
+	fork *forkserver.Server // nil unless Config.ForkServer and the kernel is ipykernel
+	sb   *sandbox.Sandbox   // nil unless Config.Sandbox
 
 	mu   sync.Mutex
 	warm map[string][]instance // kept across sessions when ReuseKernels is set
@@ -125,8 +137,16 @@ func New(cfg Config) (*Evaluator, error) {
 		e.removeDir()
 		return nil, err
 	}
+	kopts, err := e.kernelOptions(spec, shm)
+	if err != nil {
+		lis.close()
+		e.closeConfinement()
+		os.RemoveAll(shm)
+		e.removeDir()
+		return nil, err
+	}
 	launcher := preparedLauncher{
-		inner: pool.SpecLauncher{Spec: spec, Options: append([]jupyter.Option{jupyter.WithRuntimeDir(e.dir)}, cfg.KernelOptions...)},
+		inner: pool.SpecLauncher{Spec: spec, Options: append(kopts, cfg.KernelOptions...)},
 		code:  runtimeDefinition(),
 	}
 	e.py = &pythonRuntime{
@@ -138,6 +158,49 @@ func New(cfg Config) (*Evaluator, error) {
 		loadTimeout:    cfg.CallTimeout, // loading runs the code's top level: it counts as code time
 	}
 	return e, nil
+}
+
+// kernelOptions sets up how kernels start: from the fork server when asked and possible, confined
+// by the sandbox when asked.
+func (e *Evaluator) kernelOptions(spec *jupyter.Spec, shm string) ([]jupyter.Option, error) {
+	opts := []jupyter.Option{jupyter.WithRuntimeDir(e.dir)}
+	var starter jupyter.Starter
+	if e.cfg.ForkServer {
+		if err := forkserver.CanUse(spec); err != nil {
+			e.log.Info("fork server not used", "kernel", spec.Name, "reason", err)
+		} else {
+			fs, err := forkserver.New(context.Background(), spec, forkserver.WithLogger(e.log))
+			if err != nil {
+				return nil, fmt.Errorf("evaluator: fork server: %w", err)
+			}
+			e.fork, starter = fs, fs
+		}
+	}
+	if e.cfg.Sandbox != nil {
+		sb, err := sandbox.New(append(append([]sandbox.Option(nil), e.cfg.Sandbox...), sandbox.WithReadWrite(filepath.Join(e.dir, "channel"), shm))...)
+		if err != nil {
+			e.closeConfinement()
+			return nil, fmt.Errorf("evaluator: sandbox: %w", err)
+		}
+		e.sb, starter = sb, sb.Starter(starter)
+		opts = append(opts, jupyter.WithIPC())
+	}
+	if starter != nil {
+		opts = append(opts, jupyter.WithStarter(starter))
+	}
+	return opts, nil
+}
+
+// Sandbox is the sandbox confining the kernels, or nil.
+func (e *Evaluator) Sandbox() *sandbox.Sandbox { return e.sb }
+
+func (e *Evaluator) closeConfinement() {
+	if e.fork != nil {
+		e.fork.Close()
+	}
+	if e.sb != nil {
+		e.sb.Close()
+	}
 }
 
 // sharedMemoryDir is where large frames go: a private directory on /dev/shm when there is one.
@@ -195,6 +258,7 @@ func (e *Evaluator) Close() {
 		e.py.pool.Close()
 		os.RemoveAll(e.py.shmDir)
 	}
+	e.closeConfinement()
 	e.removeDir()
 }
 

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/zeval/zeval/internal/sandbox"
 	z "github.com/zeval/zeval/internal/zobject"
 )
 
@@ -288,5 +291,88 @@ func TestLoadAndResultEdges(t *testing.T) {
 				t.Errorf("printing a lone surrogate: %s, want ok", got)
 			}
 		})
+	}
+}
+
+// Bad code in confined kernels from the fork server: each failure stays in its kernel, answers a
+// Z5 with the cause, and the session and the pool keep serving.
+func TestBadCodeConfined(t *testing.T) {
+	fns := map[string]string{
+		"Z1040": "def Z1040():\n\tx = []\n\twhile True:\n\t\tx.append(' ' * (1 << 24))",
+		"Z1041": "import os\ndef Z1041():\n\twhile True:\n\t\tos.fork()",
+		"Z1042": "import socket\ndef Z1042():\n\ts = socket.create_connection(('1.1.1.1', 80), timeout=2)\n\treturn 'connected'",
+		"Z1043": "def Z1043():\n\topen('/etc/zeval-was-here', 'w').write('x')\n\treturn 'wrote'",
+		"Z1044": "import os, glob\ndef Z1044(Z1044K1):\n\treturn str(len(open(Z1044K1).read()))",
+		"Z1045": "def Z1045():\n\treturn object()",
+		"Z1046": "import os, tempfile\ndef Z1046():\n\tp = os.path.join(tempfile.gettempdir(), 'scratch')\n\topen(p, 'w').write('ok')\n\treturn open(p).read()",
+		"Z1000": testFunctions["Z1000"],
+	}
+	l := newLibrary(t, Config{
+		MinIdle: 2, CallTimeout: 20 * time.Second, ForkServer: true,
+		Sandbox: []sandbox.Option{sandbox.WithMemory(256 << 20), sandbox.WithPids(64)},
+	}, fns)
+	if l.e.fork == nil {
+		t.Fatal("the fork server is not in use for ipykernel")
+	}
+	for _, p := range l.e.Sandbox().Report() {
+		t.Logf("protection %-14s active=%v %s", p.Name, p.Active, p.How)
+	}
+	s := l.e.NewSession()
+	defer s.Close()
+	ctx := WithSession(context.Background(), s)
+	alive := func(step string) {
+		t.Helper()
+		if got := value(t, l.call(t, ctx, "Z1000", str("2"), str("3"))); got != "5" {
+			t.Fatalf("after %s: Z1000(2, 3) = %s, want 5", step, got)
+		}
+		s2 := l.e.NewSession()
+		defer s2.Close()
+		if got := value(t, l.call(t, WithSession(context.Background(), s2), "Z1000", str("1"), str("1"))); got != "2" {
+			t.Fatalf("after %s: a new session gets %s, want 2", step, got)
+		}
+	}
+	alive("start")
+	for _, tc := range []struct {
+		zid  string
+		args []*z.Object
+		want string // in the error; "" means any error
+	}{
+		{"Z1040", nil, ""},
+		{"Z1041", nil, ""},
+		{"Z1042", nil, ""},
+		{"Z1043", nil, ""},
+		{"Z1044", nil, "Permission denied"},
+		{"Z1045", nil, "Could not serialize"},
+	} {
+		other := ""
+		if tc.zid == "Z1044" {
+			// Another kernel's connection file: the Z1000 kernel of this session is alive.
+			ks, _ := filepath.Glob(filepath.Join(l.e.dir, "k-*", "kernel-*.json"))
+			if len(ks) == 0 {
+				t.Fatal("no kernel connection file found to try to read")
+			}
+			other = ks[0]
+			tc.args = []*z.Object{str(other)}
+		}
+		out := l.call(t, ctx, tc.zid, tc.args...)
+		if other != "" {
+			if _, err := os.Stat(other); err != nil {
+				t.Fatalf("%s vanished during the test, so the read check proves nothing", other)
+			}
+		}
+		e := errorText(out)
+		if e == "" || !strings.Contains(e, tc.want) {
+			t.Errorf("%s: result %s, want an error containing %q", tc.zid, out, tc.want)
+		} else {
+			t.Logf("%s: %s", tc.zid, e)
+		}
+		alive(tc.zid)
+	}
+	if _, err := os.Stat("/etc/zeval-was-here"); err == nil {
+		os.Remove("/etc/zeval-was-here")
+		t.Error("a confined kernel wrote to /etc")
+	}
+	if got := value(t, l.call(t, ctx, "Z1046")); got != "ok" {
+		t.Errorf("writing in the kernel's own temp dir: %s, want ok", got)
 	}
 }

@@ -228,8 +228,13 @@ func (in *pyInstance) invoke(ctx context.Context, args []z.Field) (*z.Object, er
 	return out, nil
 }
 
-// platformError explains a broken channel by the kernel's death when that is the cause.
+// platformError explains a broken channel by the kernel's death when that is the cause (the
+// channel usually breaks a moment before the death is reported).
 func (in *pyInstance) platformError(err error) error {
+	select {
+	case <-in.k.Done():
+	case <-time.After(500 * time.Millisecond):
+	}
 	if kerr := in.k.Err(); kerr != nil {
 		err = kerr
 	}
