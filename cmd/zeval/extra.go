@@ -9,6 +9,9 @@ func extraCommands() []command {
 		{"eval", "evaluate a function call (Z7) from a file or stdin and print the Z22", runEval},
 		{"doctor", "check kernels (plain, fork server, sandboxed) and report the active protections", runDoctor},
 		{"serve", "serve the orchestrator API (POST /{domain}/v1/evaluate/) and the object API", runServe},
+		{"render", "render a page with {{#function:...}} calls to HTML", runRender},
+		{"call", "call a function with arguments written as text and print the result", runCall},
+		{"functions", "list the functions with their labels", runFunctions},
 		{"test", "run the testers of functions against every implementation and rank the implementations", runTest},
 	}
 }

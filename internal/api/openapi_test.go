@@ -14,10 +14,13 @@ import (
 	"testing"
 
 	"github.com/zeval/zeval/internal/quota"
+	"github.com/zeval/zeval/internal/render"
+	"github.com/zeval/zeval/internal/tester"
 )
 
 // fullChain is the handler chain zeval serve builds around this package: limits, then the
-// Server with the object API, the library API and /openapi.json.
+// page renderer at /v1/render, the Server with the object API, the library API and
+// /openapi.json.
 func fullChain(t *testing.T) (*libraryFixture, http.Handler) {
 	t.Helper()
 	f := newLibraryFixture(t)
@@ -26,7 +29,10 @@ func fullChain(t *testing.T) (*libraryFixture, http.Handler) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f, lim.Handler(Extend(srv, NewLibraryHandler(f.store, f.orch, WithLibraryEvaluator(f.ev))))
+	mux := http.NewServeMux()
+	mux.Handle("/v1/render", NewRenderHandler(render.New(f.orch, tester.StoreLibrary{Store: f.store}, render.WithSessions(f.ev))))
+	mux.Handle("/", Extend(srv, NewLibraryHandler(f.store, f.orch, WithLibraryEvaluator(f.ev))))
+	return f, lim.Handler(mux)
 }
 
 func TestOpenAPIDocument(t *testing.T) {
@@ -79,6 +85,8 @@ func exampleRequest(rt Route) *http.Request {
 	switch {
 	case strings.Contains(path, "/evaluate"):
 		body = `{"zobject":{"Z1K1":"Z7","Z7K1":"Z801","Z801K1":"x"}}`
+	case path == "/v1/render":
+		body = `{"markup": "{{#function:Z10013|x}}", "format": "html"}`
 	case rt.Method == "PUT":
 		path = "/v1/objects/Z990001"
 		body = objZ2("Z990001", `"a string"`, "OpenAPI check")
