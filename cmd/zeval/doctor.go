@@ -14,6 +14,7 @@ import (
 
 	"github.com/zeval/zeval/internal/forkserver"
 	"github.com/zeval/zeval/internal/jupyter"
+	"github.com/zeval/zeval/internal/pool"
 	"github.com/zeval/zeval/internal/sandbox"
 )
 
@@ -23,6 +24,7 @@ type doctorReport struct {
 	Kernelspecs []doctorSpec         `json:"kernelspecs"`
 	Problems    []string             `json:"problems,omitempty"`
 	Kernels     []doctorKernel       `json:"kernels"`
+	Pools       []doctorPool         `json:"pools"`
 	Protections []sandbox.Protection `json:"protections"`
 	Probes      []doctorProbe        `json:"probes"`
 	Failures    []string             `json:"failures,omitempty"`
@@ -46,6 +48,17 @@ type doctorKernel struct {
 	ExecuteMS float64 `json:"execute_ms"`
 	Result    string  `json:"result,omitempty"`
 	Error     string  `json:"error,omitempty"`
+}
+
+// doctorPool is a warm pool of sandboxed kernels from the fork server: filled, leased from,
+// refilled.
+type doctorPool struct {
+	Kernel  string     `json:"kernel"`
+	OK      bool       `json:"ok"`
+	ReadyMS float64    `json:"ready_ms"` // until min idle kernels were ready
+	LeaseMS float64    `json:"lease_ms"` // one lease of a ready kernel
+	Stats   pool.Stats `json:"stats"`
+	Error   string     `json:"error,omitempty"`
 }
 
 // doctorProbe checks inside a sandboxed kernel that an active protection holds.
@@ -93,7 +106,7 @@ func runDoctor(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 func doctor(ctx context.Context, only string, startTimeout time.Duration, withSandbox bool) *doctorReport {
-	rep := &doctorReport{Kernelspecs: []doctorSpec{}, Kernels: []doctorKernel{}, Probes: []doctorProbe{}}
+	rep := &doctorReport{Kernelspecs: []doctorSpec{}, Kernels: []doctorKernel{}, Probes: []doctorProbe{}, Pools: []doctorPool{}}
 	fail := func(format string, a ...any) { rep.Failures = append(rep.Failures, fmt.Sprintf(format, a...)) }
 	specs, problems := jupyter.FindSpecs(jupyter.SearchPath())
 	for _, p := range problems {
@@ -188,6 +201,13 @@ func doctor(ctx context.Context, only string, startTimeout time.Duration, withSa
 				fail("%s sandbox probe %q: %s", s.Name, p.Name, p.Detail)
 			}
 		}
+		if fsrv != nil {
+			dp := tryPool(ctx, s, append(opts, jupyter.WithIPC(), jupyter.WithStarter(sb.Starter(fsrv))))
+			rep.Pools = append(rep.Pools, dp)
+			if !dp.OK {
+				fail("%s pool of sandboxed fork-server kernels: %s", s.Name, dp.Error)
+			}
+		}
 	}
 	rep.OK = len(rep.Failures) == 0
 	return rep
@@ -233,6 +253,39 @@ func launchAndAdd(ctx context.Context, s *jupyter.Spec, way string, opts []jupyt
 		}
 	}
 	return r, k
+}
+
+// tryPool fills a pool of two kernels, leases one, runs 1+1 and releases it.
+func tryPool(ctx context.Context, s *jupyter.Spec, opts []jupyter.Option) doctorPool {
+	r := doctorPool{Kernel: s.Name}
+	p := pool.New(s.Name, pool.SpecLauncher{Spec: s, Options: opts}, pool.WithMinIdle(2), pool.WithMax(4))
+	defer p.Close()
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	err := p.WaitReady(wctx)
+	r.ReadyMS = durMS(time.Since(t0))
+	if err == nil {
+		t0 = time.Now()
+		var k *jupyter.Kernel
+		k, err = p.Lease(wctx)
+		r.LeaseMS = durMS(time.Since(t0))
+		if err == nil {
+			var res *jupyter.ExecuteResult
+			res, err = k.Execute(wctx, "print(1+1)")
+			if err == nil && res.Stdout() != "2\n" {
+				err = fmt.Errorf("1+1 printed %q (%v)", res.Stdout(), res.Error)
+			}
+			p.Release(k)
+		}
+	}
+	r.Stats = p.Stats()
+	if err != nil {
+		r.Error = err.Error()
+	} else {
+		r.OK = true
+	}
+	return r
 }
 
 // trySandboxed starts a sandboxed kernel, runs 1+1, and checks from inside that the protections
@@ -316,6 +369,14 @@ func printDoctor(w io.Writer, rep *doctorReport) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\tstart %.1f ms\t1+1 %.1f ms\t%s\n", status, k.Kernel, k.Way, k.StartMS, k.ExecuteMS, doctorFirstLine(k.Error))
 	}
 	tw.Flush()
+	for _, p := range rep.Pools {
+		status := "ok  "
+		if !p.OK {
+			status = "FAIL"
+		}
+		fmt.Fprintf(w, "pool of sandboxed fork-server kernels:\n  %s %s: %d ready in %.1f ms, lease %.3f ms, %d started, %d failed %s\n",
+			status, p.Kernel, p.Stats.MinIdle, p.ReadyMS, p.LeaseMS, p.Stats.Started, p.Stats.Failed, doctorFirstLine(p.Error))
+	}
 	if rep.Protections != nil {
 		fmt.Fprintln(w, "protections of sandboxed kernels:")
 		for _, p := range rep.Protections {

@@ -27,6 +27,9 @@ func TestDoctorJSON(t *testing.T) {
 			t.Errorf("no %q kernel among %+v", w, rep.Kernels)
 		}
 	}
+	if len(rep.Pools) != 1 || !rep.Pools[0].OK || rep.Pools[0].Stats.Started < 2 {
+		t.Errorf("pools = %+v, want one healthy pool that started at least 2 kernels", rep.Pools)
+	}
 	if len(rep.Protections) == 0 {
 		t.Error("no protections reported")
 	}
