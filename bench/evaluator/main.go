@@ -19,8 +19,11 @@ import (
 	"time"
 
 	"github.com/zeval/zeval/internal/evaluator"
+	"github.com/zeval/zeval/internal/forkserver"
+	"github.com/zeval/zeval/internal/js"
 	"github.com/zeval/zeval/internal/jupyter"
 	"github.com/zeval/zeval/internal/pool"
+	"github.com/zeval/zeval/internal/sandbox"
 	z "github.com/zeval/zeval/internal/zobject"
 )
 
@@ -97,10 +100,10 @@ func run(n, nExec int, python string) error {
 		return err
 	}
 	defer fast.Close()
+	identityFn := fn("Z1000", trivial)
 	fast.SetCaller(func(ctx context.Context, c *z.Object) *z.Object {
 		// Nested calls in this benchmark all go to the identity function.
-		args := []*z.Object{c.Get("Z1000K1")}
-		out, err := fast.Evaluate(ctx, "python-3", call(fn("Z1000", trivial), args...))
+		out, err := fast.Evaluate(ctx, "python-3", call(identityFn, c.Get("Z1000K1")))
 		if err != nil {
 			return z.ResultEnvelope(nil, z.ErrorString(z.CodeInEvaluation, err.Error()))
 		}
@@ -117,7 +120,7 @@ func run(n, nExec int, python string) error {
 		}
 	}
 
-	identity := call(fn("Z1000", trivial), z.NewString("hello"))
+	identity := call(identityFn, z.NewString("hello"))
 	fastSt, err := measure(ctx, fast, n, identity)
 	if err != nil {
 		return err
@@ -178,14 +181,29 @@ func run(n, nExec int, python string) error {
 		cold.add(time.Since(t0))
 		k.Shutdown(ctx)
 	}
+	forked, confined, err := forkStarts(ctx, spec, 20)
+	if err != nil {
+		return err
+	}
 	fmt.Printf("  %-52s p50 %7.1f  p99 %7.1f\n", "pool lease + load function + first call", lease.pct(50)/1000, lease.pct(99)/1000)
+	fmt.Printf("  %-52s p50 %7.1f  p99 %7.1f\n", "fork server: fresh ipykernel (launch → ready)", forked.pct(50)/1000, forked.pct(99)/1000)
+	fmt.Printf("  %-52s p50 %7.1f  p99 %7.1f\n", "fork server + sandbox (ipc, no network, cgroups…)", confined.pct(50)/1000, confined.pct(99)/1000)
 	fmt.Printf("  %-52s p50 %7.1f  p99 %7.1f\n", "plain ipykernel cold start (launch → ready)", cold.pct(50)/1000, cold.pct(99)/1000)
-	fmt.Println()
+	fmt.Printf("  target: fresh isolated Python kernel from the fork server ≤ 15 ms p50 (%.0f× faster than cold)\n\n", cold.pct(50)/forked.pct(50))
 
 	// (d) memory per idle pooled kernel.
 	if rss, n := idleRSS(); n > 0 {
 		fmt.Printf("(d) RSS per idle pooled ipykernel (prepared with zeval's runtime): %.1f MiB (mean of %d)\n\n", rss/float64(n)/1024, n)
 	}
+
+	// (e) JavaScript in the embedded engine.
+	jsCall, jsFresh, err := jsCosts(ctx, n)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("(e) JavaScript (embedded goja), µs: warm call p50 %.1f p99 %.1f; fresh VM + load + call p50 %.1f p99 %.1f\n",
+		jsCall.pct(50), jsCall.pct(99), jsFresh.pct(50), jsFresh.pct(99))
+	fmt.Printf("  target: JavaScript call ≤ 10 µs\n\n")
 
 	// (f) a 1 MiB argument.
 	big := z.NewString(strings.Repeat("x", 1<<20))
@@ -265,4 +283,71 @@ func baseline(ctx context.Context, python string, n int) (*stats, error) {
 		return nil, fmt.Errorf("baseline output: %w", err)
 	}
 	return &stats{lat: res.Latencies}, nil
+}
+
+// forkStarts times fresh kernels from a fork server, plain and sandboxed.
+func forkStarts(ctx context.Context, spec *jupyter.Spec, n int) (plain, confined *stats, err error) {
+	fs, err := forkserver.New(ctx, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer fs.Close()
+	sb, err := sandbox.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer sb.Close()
+	plain, confined = &stats{}, &stats{}
+	for _, c := range []struct {
+		st   *stats
+		opts []jupyter.Option
+	}{
+		{plain, []jupyter.Option{jupyter.WithStarter(fs)}},
+		{confined, []jupyter.Option{jupyter.WithStarter(sb.Starter(fs)), jupyter.WithIPC()}},
+	} {
+		for i := 0; i < n+2; i++ {
+			t0 := time.Now()
+			k, err := jupyter.Launch(ctx, spec, c.opts...)
+			if err != nil {
+				return nil, nil, err
+			}
+			if i >= 2 { // the first starts warm the server up
+				c.st.add(time.Since(t0))
+			}
+			k.Shutdown(ctx)
+		}
+	}
+	return plain, confined, nil
+}
+
+// jsCosts times a warm call of a trivial JavaScript function and a fresh VM.
+func jsCosts(ctx context.Context, n int) (call, fresh *stats, err error) {
+	const code = "function Z1000(Z1000K1) { return Z1000K1; }"
+	args := []z.Field{z.KV("Z1000K1", z.NewString("hello"))}
+	vm, err := js.NewVM(code, "Z1000")
+	if err != nil {
+		return nil, nil, err
+	}
+	call, fresh = &stats{}, &stats{}
+	for i := 0; i < n+100; i++ {
+		t0 := time.Now()
+		if _, err := vm.Call(ctx, args, nil); err != nil {
+			return nil, nil, err
+		}
+		if i >= 100 {
+			call.add(time.Since(t0))
+		}
+	}
+	for i := 0; i < 500; i++ {
+		t0 := time.Now()
+		v, err := js.NewVM(code, "Z1000")
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := v.Call(ctx, args, nil); err != nil {
+			return nil, nil, err
+		}
+		fresh.add(time.Since(t0))
+	}
+	return call, fresh, nil
 }
