@@ -141,3 +141,16 @@ func TestServeBadInput(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseConfig: any file gives settings or an error, never a panic.
+func FuzzParseConfig(f *testing.F) {
+	for _, seed := range []string{`{"addr": "x", "n": 1, "b": true}`, "a = 1\n# c\nb \"q\"\n", "{", "=\n", "a = \"\\x\"\n"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := parseConfig(data)
+		if err == nil && m == nil {
+			t.Fatalf("parseConfig(%q) = nil, nil", data)
+		}
+	})
+}
