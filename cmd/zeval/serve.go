@@ -24,6 +24,7 @@ import (
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/pool"
 	"github.com/zeval/zeval/internal/quota"
+	"github.com/zeval/zeval/internal/sandbox"
 	"github.com/zeval/zeval/internal/store"
 	"github.com/zeval/zeval/internal/telemetry"
 )
@@ -58,6 +59,9 @@ type serveOptions struct {
 	db, defs                 string
 	code, pythonKernel       string
 	minIdle, maxKernels      int
+	forkServer, sandbox      bool
+	sandboxMemoryMB          int64
+	sandboxCPUs              float64
 	timeout, shutdownTimeout time.Duration
 	maxDepth                 int
 	maxBody                  int64
@@ -81,6 +85,10 @@ func serveFlags(fs *flag.FlagSet) (*serveOptions, *string) {
 	fs.StringVar(&o.pythonKernel, "python-kernel", "python3", "kernelspec that runs Python code (ipykernel's python3, or xpython)")
 	fs.IntVar(&o.minIdle, "python-min-idle", 2, "Python kernels kept started and idle (0: start each on demand)")
 	fs.IntVar(&o.maxKernels, "python-max-kernels", 32, "most Python kernels at once, idle, leased and starting")
+	fs.BoolVar(&o.forkServer, "python-fork-server", false, "start ipykernel kernels by forking a warm server (milliseconds instead of half a second)")
+	fs.BoolVar(&o.sandbox, "sandbox", false, "confine every kernel: memory, CPU and process limits, no network, read-only filesystem but its temp dir (zeval doctor shows what the host supports)")
+	fs.Int64Var(&o.sandboxMemoryMB, "sandbox-memory-mb", 1024, "memory of a confined kernel, in MiB")
+	fs.Float64Var(&o.sandboxCPUs, "sandbox-cpus", 1, "CPU cores of a confined kernel")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "time budget of one evaluation")
 	fs.IntVar(&o.maxDepth, "max-depth", 256, "limit on nested function calls")
 	fs.Int64Var(&o.maxBody, "max-body", api.DefaultMaxBody, "limit on request body size in bytes")
@@ -370,9 +378,14 @@ func (s *service) openEvaluator(o serveOptions, obs telemetry.Observers) (*evalu
 	if minIdle == 0 {
 		minIdle = -1 // the evaluator's "none ready"; its 0 means its default
 	}
+	var confine []sandbox.Option
+	if o.sandbox {
+		confine = []sandbox.Option{sandbox.WithMemory(o.sandboxMemoryMB << 20), sandbox.WithCPUs(o.sandboxCPUs)}
+	}
 	return evaluator.New(evaluator.Config{
 		NoJavaScript: !js, NoPython: !python, PythonKernel: o.pythonKernel,
 		MinIdle: minIdle, MaxKernels: o.maxKernels, Logger: s.logger,
+		ForkServer: o.forkServer, Sandbox: confine,
 		PoolOptions:     []pool.Option{pool.WithStartObserver(s.metrics.KernelStartObserver(o.pythonKernel))},
 		AcquireObserver: obs.Acquire(),
 	})

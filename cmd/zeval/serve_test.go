@@ -46,11 +46,24 @@ func (b *syncBuffer) Bytes() []byte {
 // jsDefs is a folder with Z10002, a JavaScript function that appends "!".
 func jsDefs(t *testing.T) string {
 	t.Helper()
+	return defsWith(t, `{"Z1K1":"Z61","Z61K1":"javascript"},"Z16K2":"function Z10002( Z10002K1 ) { return Z10002K1 + '!'; }"`)
+}
+
+// pyDefs is a folder with Z10002 in Python.
+func pyDefs(t *testing.T) string {
+	t.Helper()
+	return defsWith(t, `{"Z1K1":"Z61","Z61K1":"python-3"},"Z16K2":"def Z10002(Z10002K1):\n\treturn Z10002K1 + '!'"`)
+}
+
+// defsWith is a folder with Z10002, whose code implementation has the given language and
+// code (the JSON inside Z16K1 ... Z16K2).
+func defsWith(t *testing.T, code string) string {
+	t.Helper()
 	dir := t.TempDir()
 	z2 := `{"Z1K1":"Z2","Z2K1":{"Z1K1":"Z6","Z6K1":"Z10002"},"Z2K2":
 	{"Z1K1":"Z8","Z8K1":["Z17",{"Z1K1":"Z17","Z17K1":"Z6","Z17K2":"Z10002K1","Z17K3":{"Z1K1":"Z12","Z12K1":["Z11"]}}],
 	"Z8K2":"Z6","Z8K3":["Z20"],"Z8K4":["Z14",{"Z1K1":"Z14","Z14K1":"Z10002",
-	"Z14K3":{"Z1K1":"Z16","Z16K1":{"Z1K1":"Z61","Z61K1":"javascript"},"Z16K2":"function Z10002( Z10002K1 ) { return Z10002K1 + '!'; }"}}],"Z8K5":"Z10002"},
+	"Z14K3":{"Z1K1":"Z16","Z16K1":` + code + `}}],"Z8K5":"Z10002"},
 	"Z2K3":{"Z1K1":"Z12","Z12K1":["Z11"]}}`
 	if err := os.WriteFile(filepath.Join(dir, "Z10002.json"), []byte(z2), 0o644); err != nil {
 		t.Fatal(err)
@@ -599,5 +612,27 @@ func TestServeLimits(t *testing.T) {
 	}
 	if got := m[`zeval_http_request_duration_seconds_count{method="POST",route="/{domain}/v1/evaluate/{$}",status="429"}`]; got != 1 {
 		t.Errorf("429s in the request histogram = %v, want 1", got)
+	}
+}
+
+// TestServePythonConfined evaluates Python through the fork server in sandboxed kernels.
+func TestServePythonConfined(t *testing.T) {
+	o := testOptions(t, "--python-fork-server", "--sandbox", "--python-min-idle", "1")
+	o.db, o.defs, o.code = "none", pyDefs(t), "python"
+	svc, _ := newTestService(t, o)
+	srv := httptest.NewServer(svc.handler)
+	defer srv.Close()
+	resp, body := postEvaluate(t, srv.URL, `{"Z1K1":"Z7","Z7K1":"Z10002","Z10002K1":"hi"}`, nil)
+	if resp.StatusCode != 200 || body["Z22K1"] != "hi!" {
+		t.Fatalf("evaluate = %s %v, want 200 with Z22K1 hi!", resp.Status, body)
+	}
+	m := scrape(t, srv.URL)
+	for _, series := range []string{
+		`zeval_function_call_duration_seconds_count{implementation_type="Evaluated",language="python"}`,
+		`zeval_kernel_acquire_duration_seconds_count{language="python",outcome="ok"}`,
+	} {
+		if m[series] != 1 {
+			t.Errorf("%s = %v, want 1", series, m[series])
+		}
 	}
 }
