@@ -20,10 +20,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/zeval/zeval/internal/api"
+	"github.com/zeval/zeval/internal/cache"
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/pool"
 	"github.com/zeval/zeval/internal/quota"
+	"github.com/zeval/zeval/internal/render"
 	"github.com/zeval/zeval/internal/sandbox"
 	"github.com/zeval/zeval/internal/store"
 	"github.com/zeval/zeval/internal/telemetry"
@@ -32,7 +34,8 @@ import (
 const serveHelp = `usage: zeval serve [flags]
 
 Serves the Wikifunctions orchestrator API (POST /{domain}/v1/evaluate/), the object API
-(/v1/objects/), and for operators: GET /healthz (the process is up), GET /readyz (the store
+(/v1/objects/), the library API (/v1/functions/, with a store), page rendering (POST
+/v1/render), the OpenAPI document (/openapi.json), and for operators: GET /healthz (the process is up), GET /readyz (the store
 answers and the Python pool has had its minimum of idle kernels; 503 while starting and
 while shutting down) and GET /metrics (Prometheus). --admin-addr adds a loopback listener
 with /debug/pprof/ and /metrics.
@@ -60,6 +63,7 @@ type serveOptions struct {
 	code, pythonKernel       string
 	minIdle, maxKernels      int
 	forkServer, sandbox      bool
+	cacheMB                  int64
 	sandboxMemoryMB          int64
 	sandboxCPUs              float64
 	timeout, shutdownTimeout time.Duration
@@ -89,6 +93,7 @@ func serveFlags(fs *flag.FlagSet) (*serveOptions, *string) {
 	fs.BoolVar(&o.sandbox, "sandbox", false, "confine every kernel: memory, CPU and process limits, no network, read-only filesystem but its temp dir (zeval doctor shows what the host supports)")
 	fs.Int64Var(&o.sandboxMemoryMB, "sandbox-memory-mb", 1024, "memory of a confined kernel, in MiB")
 	fs.Float64Var(&o.sandboxCPUs, "sandbox-cpus", 1, "CPU cores of a confined kernel")
+	fs.Int64Var(&o.cacheMB, "cache-mb", 64, "memory for cached results of page renders, in MiB (0: no cache)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "time budget of one evaluation")
 	fs.IntVar(&o.maxDepth, "max-depth", 256, "limit on nested function calls")
 	fs.Int64Var(&o.maxBody, "max-body", api.DefaultMaxBody, "limit on request body size in bytes")
@@ -231,7 +236,7 @@ func routePatterns() []string {
 		"/{domain}/v1/supported-programming-languages/{$}", "/{domain}/v1/supported-programming-languages",
 		"/v1/objects/{$}", "/v1/objects", "/v1/objects/{zid}", "/v1/objects/{zid}/revisions",
 		"/v1/functions/{$}", "/v1/functions", "/v1/functions/{zid}", "/v1/functions/{zid}/test",
-		"/openapi.json", "/healthz", "/readyz", "/metrics",
+		"/v1/render", "/openapi.json", "/healthz", "/readyz", "/metrics",
 	}
 }
 
@@ -308,11 +313,36 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 		apiOpts = append(apiOpts, api.WithObjects(api.NewObjectsHandler(st, api.WithObjectsLogger(s.logger))))
 	}
 	var apiHandler http.Handler = api.New(orch, apiOpts...)
-	// Library API (/v1/functions...) and /openapi.json beside the API (added by the quota/library helper).
-	apiHandler = api.Extend(apiHandler, api.NewLibraryHandler(st, orch, api.WithLibraryEvaluator(ev), api.WithLibraryLogger(s.logger)))
 	if ev != nil {
 		apiHandler = withSessions(ev, apiHandler)
 	}
+	// The library API (/v1/functions, with a store) and /openapi.json beside the Server, and
+	// the page renderer at /v1/render.
+	var library http.Handler
+	if st != nil {
+		libOpts := []api.LibraryOption{api.WithLibraryLogger(s.logger)}
+		if ev != nil {
+			libOpts = append(libOpts, api.WithLibraryEvaluator(ev))
+		}
+		library = api.NewLibraryHandler(st, orch, libOpts...)
+	}
+	renderOpts := []render.Option{render.WithLogger(s.logger)}
+	if ev != nil {
+		renderOpts = append(renderOpts, render.WithSessions(ev))
+	}
+	if st != nil {
+		renderOpts = append(renderOpts, render.WithVersions(st))
+	}
+	if o.cacheMB > 0 {
+		results := cache.NewMemory(o.cacheMB << 20)
+		s.metrics.WatchCache("render", results)
+		renderOpts = append(renderOpts, render.WithCache(results))
+	}
+	apiMux := http.NewServeMux()
+	apiMux.Handle("/v1/render", api.NewRenderHandler(render.New(orch, resolver, renderOpts...),
+		api.WithRenderMaxBody(o.maxBody), api.WithRenderLogger(s.logger)))
+	apiMux.Handle("/", api.Extend(apiHandler, library))
+	apiHandler = apiMux
 	// Identity and limits apply to the API, not to the operator routes; refusals are counted
 	// in zeval_requests_rejected_total, waits for an evaluation slot in zeval_queue_wait_seconds.
 	limiter, err := o.quota.New(s.logger, o.maxBody, quota.WithRejectHook(s.metrics.Rejected),

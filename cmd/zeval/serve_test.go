@@ -636,3 +636,52 @@ func TestServePythonConfined(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRoutes: the library API, the OpenAPI document and page rendering are served, and a
+// page rendered twice is answered from the results cache, which /metrics shows.
+func TestServeRoutes(t *testing.T) {
+	o := testOptions(t)
+	o.db, o.defs, o.code = filepath.Join(t.TempDir(), "zeval.db"), jsDefs(t), "js"
+	svc, _ := newTestService(t, o)
+	srv := httptest.NewServer(svc.handler)
+	defer srv.Close()
+	page := `{"markup": "<p>{{#function:Z10002|hi}}</p>", "format": "html"}`
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		want                     string
+	}{
+		{"openapi", "GET", "/openapi.json", "", 200, `"openapi"`},
+		{"library", "GET", "/v1/functions", "", 200, ""},
+		{"render", "POST", "/v1/render", page, 200, "hi!"},
+		{"render again", "POST", "/v1/render", page, 200, "hi!"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Errorf("%s %s = %s %.300s, want %d with %q", tt.method, tt.path, resp.Status, body, tt.status, tt.want)
+			}
+		})
+	}
+	m := scrape(t, srv.URL)
+	for series, want := range map[string]float64{
+		`zeval_cache_hits_total{cache="render"}`:                                                     1,
+		`zeval_cache_misses_total{cache="render"}`:                                                   1,
+		`zeval_http_request_duration_seconds_count{method="POST",route="/v1/render",status="200"}`:   2,
+		`zeval_http_request_duration_seconds_count{method="GET",route="/openapi.json",status="200"}`: 1,
+	} {
+		if m[series] != want {
+			t.Errorf("%s = %v, want %v", series, m[series], want)
+		}
+	}
+}
