@@ -154,3 +154,19 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// TestExampleConfig keeps deploy/zeval.conf in step with the flags.
+func TestExampleConfig(t *testing.T) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	o, _ := serveFlags(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	none := func(string) (string, bool) { return "", false }
+	if err := applyConfig(fs, "../../deploy/zeval.conf", none); err != nil {
+		t.Fatal(err)
+	}
+	if o.adminAddr != "127.0.0.1:6060" || o.minIdle != 2 {
+		t.Errorf("admin-addr %q, python-min-idle %d; want the example's 127.0.0.1:6060, 2", o.adminAddr, o.minIdle)
+	}
+}
