@@ -129,6 +129,7 @@ func New(opts ...Option) (*Sandbox, error) {
 	}
 	name := fmt.Sprintf("zeval-%d-%s", os.Getpid(), filepath.Base(base)[len("zeval-sandbox-"):])
 	for ctl, root := range s.caps.CgroupV1 {
+		removeStaleCgroups(root)
 		dir := filepath.Join(root, name)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			s.Close()
@@ -137,6 +138,7 @@ func New(opts ...Option) (*Sandbox, error) {
 		s.cgroups[ctl] = dir
 	}
 	if s.caps.CgroupV2 != "" {
+		removeStaleCgroups(s.caps.CgroupV2)
 		dir := filepath.Join(s.caps.CgroupV2, name)
 		err := os.Mkdir(dir, 0o755)
 		if err == nil {
@@ -159,8 +161,8 @@ func (s *Sandbox) Capabilities() Capabilities { return s.caps }
 func (s *Sandbox) Close() error {
 	var errs []error
 	for _, dir := range s.cgroups {
-		if err := os.Remove(dir); err != nil && !os.IsNotExist(err) {
-			errs = append(errs, err)
+		if err := removeCgroup(dir); err != nil {
+			errs = append(errs, fmt.Errorf("sandbox: removing cgroup %s (kernels still running?): %w", dir, err))
 		}
 	}
 	if s.base != "" {
@@ -464,9 +466,54 @@ func (c *confinement) killAll() {
 // release removes the kernel's cgroups and temp dir; its processes must be gone.
 func (c *confinement) release() {
 	for _, dir := range c.cgroups {
-		_ = os.Remove(dir)
+		removeCgroup(dir)
 	}
 	_ = os.RemoveAll(c.tmp)
+}
+
+// removeCgroup removes an empty cgroup. A cgroup whose last task has just been reaped can stay
+// busy for a moment (EBUSY), so it tries for up to a second.
+func removeCgroup(dir string) error {
+	var err error
+	for i := 0; i < 200; i++ {
+		if err = os.Remove(dir); err == nil || os.IsNotExist(err) {
+			return nil
+		}
+		if !errors.Is(err, syscall.EBUSY) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return err
+}
+
+// removeStaleCgroups removes the empty cgroups that sandboxes of zeval processes no longer
+// running left under root (a process that was killed does not Close).
+func removeStaleCgroups(root string) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		var pid int
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "zeval-") {
+			continue
+		}
+		if _, err := fmt.Sscanf(e.Name(), "zeval-%d-", &pid); err != nil || pid <= 0 {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			continue // its owner still runs
+		}
+		parent := filepath.Join(root, e.Name())
+		kids, _ := os.ReadDir(parent)
+		for _, k := range kids {
+			if k.IsDir() {
+				_ = os.Remove(filepath.Join(parent, k.Name())) // fails, harmlessly, if populated
+			}
+		}
+		_ = os.Remove(parent)
+	}
 }
 
 // Starter returns a jupyter.Starter that starts kernels with inner, confined. A ConfinedStarter
