@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -182,7 +183,7 @@ func TestExecute(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pid, ppid, pgid, sid int
-	if _, err := fmtSscan(res.Stdout(), &pid, &ppid, &pgid, &sid); err != nil {
+	if _, err := fmt.Sscan(res.Stdout(), &pid, &ppid, &pgid, &sid); err != nil {
 		t.Fatalf("ids %q: %v", res.Stdout(), err)
 	}
 	if pid != k.Pid() || ppid != s.Pid() || pgid != pid || sid != pid {
@@ -495,5 +496,28 @@ func TestExtraKernelArguments(t *testing.T) {
 	res, err := k.Execute(ctx, "ip = get_ipython()\nprint(ip.history_manager.enabled, ip.kernel.shell is ip, 1+1)")
 	if err != nil || res.Stdout() != "False True 2\n" {
 		t.Errorf("kernel with extra arguments: %v, %q, %+v; want False True 2", err, res.Stdout(), res.Error)
+	}
+}
+
+// A server directory left by a killed process is removed by the next New; a live one is kept.
+func TestStaleDirsRemoved(t *testing.T) {
+	dead := 0
+	for pid := 4194000; pid > 4000000; pid-- {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			dead = pid
+			break
+		}
+	}
+	stale := filepath.Join(os.TempDir(), fmt.Sprintf("zeval-forkserver-%d-1", dead))
+	if err := os.MkdirAll(filepath.Join(stale, "logs"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(stale)
+	s := newServer(t)
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale %s still exists after New", stale)
+	}
+	if !strings.HasPrefix(filepath.Base(s.dir), fmt.Sprintf("zeval-forkserver-%d-", os.Getpid())) {
+		t.Errorf("server dir %s does not name its owner", s.dir)
 	}
 }

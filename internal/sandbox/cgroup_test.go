@@ -88,3 +88,35 @@ func containsPath(xs []string, x string) bool {
 	}
 	return false
 }
+
+func TestRemoveStaleDirs(t *testing.T) {
+	root := t.TempDir()
+	dead := 0
+	for pid := 4194000; pid > 4000000; pid-- {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			dead = pid
+			break
+		}
+	}
+	dirs := []struct {
+		name string
+		gone bool
+	}{
+		{fmt.Sprintf("zeval-sandbox-%d-77/k1", dead), true},
+		{fmt.Sprintf("zeval-sandbox-%d-78", os.Getpid()), false},
+		{"zeval-sandbox-123456789", false}, // not of our naming
+		{"zeval-other-1-2", false},
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(filepath.Join(root, d.name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStaleDirs(root, "zeval-sandbox-")
+	for _, d := range dirs {
+		_, err := os.Stat(filepath.Join(root, d.name))
+		if gone := os.IsNotExist(err); gone != d.gone {
+			t.Errorf("%s removed = %v, want %v", d.name, gone, d.gone)
+		}
+	}
+}

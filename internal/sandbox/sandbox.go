@@ -118,7 +118,8 @@ func New(opts ...Option) (*Sandbox, error) {
 	} else {
 		s.caps = Detect()
 	}
-	base, err := os.MkdirTemp("", "zeval-sandbox-*")
+	removeStaleDirs(os.TempDir(), "zeval-sandbox-")
+	base, err := os.MkdirTemp("", fmt.Sprintf("zeval-sandbox-%d-*", os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
@@ -127,7 +128,7 @@ func New(opts ...Option) (*Sandbox, error) {
 		s.Close()
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	name := fmt.Sprintf("zeval-%d-%s", os.Getpid(), filepath.Base(base)[len("zeval-sandbox-"):])
+	name := fmt.Sprintf("zeval-%d-%s", os.Getpid(), filepath.Base(base)[strings.LastIndexByte(filepath.Base(base), '-')+1:])
 	for ctl, root := range s.caps.CgroupV1 {
 		removeStaleCgroups(root)
 		dir := filepath.Join(root, name)
@@ -649,3 +650,23 @@ func (p *process) Kill() {
 
 // TempDir is the kernel's private temp dir.
 func (p *process) TempDir() string { return p.c.tmp }
+
+// removeStaleDirs removes dir/prefix<pid>-* directories whose process no longer runs: what a
+// killed zeval left (it could not Close).
+func removeStaleDirs(dir, prefix string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		pidText, _, found := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || !found || err != nil || pid <= 0 || !e.IsDir() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
