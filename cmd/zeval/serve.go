@@ -46,8 +46,9 @@ ZEVAL_ and the flag in capitals with - as _ (ZEVAL_ADDR, ZEVAL_MAX_BODY, ...); t
 of "name = value" with # comments; then the defaults below. The defaults work: a SQLite store
 in ./zeval.db, JavaScript embedded, Python in ipykernel (kernelspec python3).
 --otlp-endpoint falls back to OTEL_EXPORTER_OTLP_ENDPOINT; without either no span is
-exported. On SIGINT or SIGTERM the server stops accepting, reports not ready, lets in-flight
-requests (and their sessions' kernels) finish within --shutdown-timeout, then exits.
+exported. On SIGINT or SIGTERM the server reports not ready (and keeps serving for
+--drain-delay, if set), stops accepting, lets in-flight requests (and their sessions' kernels)
+finish within --shutdown-timeout, then exits.
 
 Identity and limits (internal/quota) guard the API: writes need a token (--tokens FILE, its
 environment variable being ZEVAL_TOKENS_FILE; or the tokens themselves in ZEVAL_TOKENS) unless
@@ -67,6 +68,7 @@ type serveOptions struct {
 	sandboxMemoryMB          int64
 	sandboxCPUs              float64
 	timeout, shutdownTimeout time.Duration
+	drainDelay               time.Duration
 	maxDepth                 int
 	maxBody                  int64
 	logFormat, logLevel      string
@@ -98,6 +100,7 @@ func serveFlags(fs *flag.FlagSet) (*serveOptions, *string) {
 	fs.IntVar(&o.maxDepth, "max-depth", 256, "limit on nested function calls")
 	fs.Int64Var(&o.maxBody, "max-body", api.DefaultMaxBody, "limit on request body size in bytes")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may run after SIGTERM")
+	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "after SIGTERM, keep serving this long with /readyz at 503 before closing the listener (for load balancers)")
 	fs.StringVar(&o.logFormat, "log-format", "json", "log format: json (ECS fields, one object a line) or text")
 	fs.StringVar(&o.logLevel, "log-level", "info", "lowest level logged: debug, info, warn, error")
 	fs.StringVar(&o.service, "service-name", "zeval", "service.name in logs and traces")
@@ -159,7 +162,14 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "zeval serving on http://%s\n", ln.Addr())
 	svc.logger.Info("serving", "address", ln.Addr().String(), "db", opts.db, "code", opts.code)
-	err = serveUntil(ctx, svc.server(), ln, opts.shutdownTimeout, svc.ready.drain)
+	plan := drainPlan{draining: svc.ready.drain, grace: opts.shutdownTimeout}
+	if d := opts.drainDelay; d > 0 {
+		plan.delay = func() <-chan time.Time {
+			svc.logger.Info("draining: not ready, still serving", "delay", d.String())
+			return time.After(d)
+		}
+	}
+	err = serveUntil(ctx, svc.server(), ln, plan)
 	svc.logger.Info("stopped", "error", err)
 	return err
 }
@@ -177,9 +187,19 @@ func listenAdmin(addr string) (net.Listener, error) {
 	return net.Listen("tcp", addr)
 }
 
-// serveUntil serves on ln until ctx ends, then shuts down: draining is called first (so
-// /readyz says no), the listener closes, and in-flight requests get up to grace to finish.
-func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, draining func()) error {
+// drainPlan says how serveUntil stops.
+type drainPlan struct {
+	// draining is called first, so that /readyz answers 503.
+	draining func()
+	// delay, when set, is waited for next, while the server still serves: load balancers
+	// see the 503 and stop sending before the listener closes (--drain-delay).
+	delay func() <-chan time.Time
+	// grace is how long in-flight requests may run after the listener closes.
+	grace time.Duration
+}
+
+// serveUntil serves on ln until ctx ends, then shuts down as plan says.
+func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, plan drainPlan) error {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -187,9 +207,17 @@ func serveUntil(ctx context.Context, srv *http.Server, ln net.Listener, grace ti
 		return err
 	case <-ctx.Done():
 	}
-	if draining != nil {
-		draining()
+	if plan.draining != nil {
+		plan.draining()
 	}
+	if plan.delay != nil {
+		select {
+		case <-plan.delay():
+		case err := <-done:
+			return err
+		}
+	}
+	grace := plan.grace
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)

@@ -417,7 +417,9 @@ func TestGracefulShutdown(t *testing.T) {
 			defer cancel()
 			drained := make(chan struct{})
 			returned := make(chan error, 1)
-			go func() { returned <- serveUntil(ctx, srv, ln, tt.grace, func() { close(drained) }) }()
+			go func() {
+				returned <- serveUntil(ctx, srv, ln, drainPlan{draining: func() { close(drained) }, grace: tt.grace})
+			}()
 			type reply struct {
 				body string
 				err  error
@@ -683,5 +685,50 @@ func TestServeRoutes(t *testing.T) {
 		if m[series] != want {
 			t.Errorf("%s = %v, want %v", series, m[series], want)
 		}
+	}
+}
+
+// TestDrainDelay: during the drain delay the server still serves, and /readyz says 503.
+func TestDrainDelay(t *testing.T) {
+	o := testOptions(t)
+	o.db, o.code = "none", "none"
+	svc, _ := newTestService(t, o)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	inDelay, endDelay := make(chan struct{}), make(chan time.Time)
+	returned := make(chan error, 1)
+	go func() {
+		returned <- serveUntil(ctx, svc.server(), ln, drainPlan{
+			draining: svc.ready.drain,
+			delay:    func() <-chan time.Time { close(inDelay); return endDelay },
+			grace:    time.Minute,
+		})
+	}()
+	get := func(path string) int {
+		t.Helper()
+		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get("/readyz"); got != 200 {
+		t.Fatalf("/readyz before stop = %d, want 200", got)
+	}
+	cancel()
+	<-inDelay
+	for path, want := range map[string]int{"/readyz": 503, "/healthz": 200} {
+		if got := get(path); got != want {
+			t.Errorf("%s during the drain delay = %d, want %d", path, got, want)
+		}
+	}
+	close(endDelay)
+	if err := <-returned; err != nil {
+		t.Errorf("serveUntil = %v, want nil", err)
 	}
 }
