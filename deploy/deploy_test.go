@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/zeval/zeval/internal/cache"
 	"github.com/zeval/zeval/internal/orchestrator"
@@ -65,6 +67,22 @@ func (fakeEvaluator) Evaluate(context.Context, string, *z.Object) (*z.Object, er
 // query may use (histograms with their _bucket, _count and _sum).
 func exportedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
+	mfs := exercisedRegistry(t)
+	names := map[string]bool{}
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+		if mf.GetType() == dto.MetricType_HISTOGRAM {
+			for _, s := range []string{"_bucket", "_count", "_sum"} {
+				names[mf.GetName()+s] = true
+			}
+		}
+	}
+	return names
+}
+
+// exercisedRegistry makes zeval's telemetry produce every series once and gathers them.
+func exercisedRegistry(t *testing.T) []*dto.MetricFamily {
+	t.Helper()
 	reg := prometheus.NewRegistry()
 	m, err := telemetry.NewMetrics(reg)
 	if err != nil {
@@ -89,16 +107,23 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := map[string]bool{}
-	for _, mf := range mfs {
-		names[mf.GetName()] = true
-		if mf.GetType() == dto.MetricType_HISTOGRAM {
-			for _, s := range []string{"_bucket", "_count", "_sum"} {
-				names[mf.GetName()+s] = true
-			}
+	return mfs
+}
+
+// TestMetricsLint runs promtool's linter (naming, units, _total on counters) over every
+// series zeval exports.
+func TestMetricsLint(t *testing.T) {
+	var buf bytes.Buffer
+	for _, mf := range exercisedRegistry(t) {
+		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+			t.Fatal(err)
 		}
 	}
-	return names
+	cmd := exec.Command(promtool(t), "check", "metrics")
+	cmd.Stdin = &buf
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
 }
 
 // recordingRules are the series alerts.yml records, which the dashboard may use too.
