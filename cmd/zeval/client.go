@@ -174,3 +174,41 @@ func (c *apiClient) function(ctx context.Context, zid string) (*z.Object, error)
 	}
 	return z.Parse(d.Function)
 }
+
+// evalRemote is zeval eval --server: it posts the call (any JSON form) to the server's
+// evaluate route and prints the Z22 as eval does in process.
+func evalRemote(ctx context.Context, env *cliEnv, server string, call []byte, validate, resultOnly bool) error {
+	c, err := newAPIClient(server)
+	if err != nil {
+		return err
+	}
+	if !json.Valid(call) {
+		return errors.New("the call is not JSON")
+	}
+	body, err := json.Marshal(map[string]any{"zobject": json.RawMessage(call), "doValidate": validate})
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, http.MethodPost, "/wikifunctions.org/v1/evaluate/", body, &raw); err != nil {
+		return err
+	}
+	envelope, err := z.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("the server's envelope is not a ZObject: %w", err)
+	}
+	out := []byte(raw)
+	if resultOnly {
+		out = envelope.Get("Z22K1").CanonicalJSON()
+	}
+	if _, err := fmt.Fprintf(env.stdout, "%s\n", out); err != nil {
+		return err
+	}
+	if e := z.EnvelopeError(envelope); e != nil && !z.IsVoid(e) {
+		if resultOnly {
+			fmt.Fprintf(env.stderr, "error: %s\n", e.CanonicalJSON())
+		}
+		return exitError{1}
+	}
+	return nil
+}

@@ -31,6 +31,7 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	code := codeFlag(fs)
 	validate := fs.Bool("validate", true, "run upstream's doValidate checks before evaluating")
 	timeout := fs.Duration("timeout", 15*time.Second, "time budget of the evaluation")
+	server := serverFlag(fs) // --server: evaluate on a running zeval serve (client.go)
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: zeval eval [flags] FILE|-\n\nEvaluates the function call in FILE (- for stdin) and prints the Z22 envelope.\n\nflags:")
 		fs.PrintDefaults()
@@ -51,6 +52,9 @@ func runEval(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if *server != "" {
+		return evalRemote(ctx, env, *server, data, *validate, *resultOnly)
 	}
 	resolver, _, closeFn, err := src.open(ctx)
 	if err != nil {
