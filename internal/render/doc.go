@@ -58,7 +58,7 @@
 //
 // A render opens one evaluator session (WithSessions) and closes it at the end: every call of
 // the page to a function shares that function's kernel. The top-level calls are handed to
-// WithWorkers workers (default 8 per CPU); the calls inside a call's arguments are evaluated
+// WithWorkers workers (default 16 per CPU); the calls inside a call's arguments are evaluated
 // first, by the same worker. Calls with the same function and the same canonical arguments
 // are evaluated once per page; the others wait for that evaluation and share its result.
 //

@@ -73,8 +73,8 @@ func WithCache(c cache.Cache) Option { return func(r *Renderer) { r.cache = c } 
 // WithVersions sets where revision IDs for cache keys come from (the store).
 func WithVersions(v Versioner) Option { return func(r *Renderer) { r.versions = v } }
 
-// WithWorkers bounds how many calls of a page are evaluated at once (default: 8 per CPU,
-// at least 8; calls mostly wait for kernels).
+// WithWorkers bounds how many calls of a page are evaluated at once (default: 16 per CPU;
+// calls mostly wait for kernels, and more calls in flight keep more kernels busy).
 func WithWorkers(n int) Option { return func(r *Renderer) { r.workers = n } }
 
 // WithMaxDepth bounds the nesting of calls in markup (DefaultMaxDepth).
@@ -106,7 +106,7 @@ func New(runner Runner, resolver orchestrator.Resolver, opts ...Option) *Rendere
 		o(r)
 	}
 	if r.workers <= 0 {
-		r.workers = max(8, 8*runtime.GOMAXPROCS(0))
+		r.workers = 16 * runtime.GOMAXPROCS(0)
 	}
 	if r.maxDepth <= 0 {
 		r.maxDepth = DefaultMaxDepth
