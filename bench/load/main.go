@@ -59,8 +59,9 @@ func main() {
 	overload := flag.Float64("overload", 5, "multiple of the sustainable rate offered in the overload phase")
 	overloadFor := flag.Duration("overload-for", 4*time.Second, "duration of the overload phase")
 	users := flag.Int("users", 20, "distinct callers")
+	maxOffered := flag.Float64("max-offered", 3000, "most calls per second the generator offers (it shares the machine with the server)")
 	unloadedN := flag.Int("n", 40, "calls per kind in the unloaded phase")
-	deadline := flag.Duration("deadline", 5*time.Minute, "bound on the whole run")
+	deadline := flag.Duration("deadline", 8*time.Minute, "bound on the whole run")
 	code := flag.String("code", "js,python", "languages the server runs (--code of zeval serve)")
 	flag.Parse()
 	rs, err := parseRates(*rates)
@@ -71,7 +72,7 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *deadline)
 	defer cancel()
-	cfg := config{step: *step, rates: rs, pythonRates: prs, overload: *overload, overloadFor: *overloadFor, users: *users, n: *unloadedN, code: *code}
+	cfg := config{step: *step, rates: rs, pythonRates: prs, maxOffered: *maxOffered, overload: *overload, overloadFor: *overloadFor, users: *users, n: *unloadedN, code: *code}
 	if err := run(ctx, cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/load:", err)
 		os.Exit(1)
@@ -93,6 +94,7 @@ func parseRates(list string) ([]float64, error) {
 type config struct {
 	step, overloadFor  time.Duration
 	rates, pythonRates []float64
+	maxOffered         float64
 	overload           float64
 	users, n           int
 	code               string
@@ -217,35 +219,53 @@ func run(ctx context.Context, cfg config) error {
 	}
 	srv.stop()
 
-	// Phase 3: limits from the measurements of the first group, the one that can be loaded.
-	g := groups[0]
-	rate := sustainable[g.name]
+	// Phase 3, per group: a server with limits set from that group's measurements.
+	for _, g := range groups {
+		if err := overloadPhase(ctx, cfg, client, bin, dir, db, g, sustainable[g.name], sustainedP50[g.name], unloaded[g.name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// overloadPhase restarts the server with limits from the group's measurements (slots by
+// Little's law, a queue budget of the unloaded p99, a per-caller rate of twice a fair share)
+// and offers cfg.overload times the sustainable rate.
+func overloadPhase(ctx context.Context, cfg config, client *loadClient, bin, dir, db string, g group, rate float64, sustainedP50 time.Duration, base summary) error {
 	if rate == 0 {
 		rate = g.rates[0]
 	}
-	base := unloaded[g.name]
-	slots := max(2*runtimeCPUs(), int(rate*sustainedP50[g.name].Seconds()*2+0.5))
+	slots := max(2*runtimeCPUs(), int(rate*sustainedP50.Seconds()*2+0.5))
 	budget := max(base.p99, 10*time.Millisecond)
 	perUser := max(2*rate/float64(cfg.users), 1)
 	limits := []string{"--trusted-user-header", "X-Zeval-User", "--slots", strconv.Itoa(slots),
 		"--queue-budget", budget.String(), "--rate", strconv.FormatFloat(perUser, 'f', 1, 64), "--burst", strconv.Itoa(max(2, int(perUser)))}
-	srv, err = startServer(ctx, bin, dir, "limited", cfg.code, db, limits...)
+	srv, err := startServer(ctx, bin, dir, "limited", cfg.code, db, limits...)
 	if err != nil {
 		return err
 	}
 	defer srv.stop()
-	fmt.Printf("== overload, %s: %g x %g/s for %v\nserver restarted with %s\n", g.name, cfg.overload, rate, cfg.overloadFor, strings.Join(limits, " "))
+	fmt.Printf("\n== overload, %s: %g x %g/s for %v\nserver restarted with %s\n", g.name, cfg.overload, rate, cfg.overloadFor, strings.Join(limits, " "))
 	// This server's unloaded figure, one call at a time.
 	var warm []time.Duration
-	for i := 0; i < cfg.n*len(g.kinds); i++ {
+	n := cfg.n * len(g.kinds)
+	if g.kinds[0].python {
+		n = min(n, 10) // each takes a fresh kernel
+	}
+	for i := 0; i < n; i++ {
 		k := g.kinds[i%len(g.kinds)]
-		if res := client.call(ctx, srv.url, k.body(int64(i)), "user-warm"); res.status == 200 && res.ok {
+		// A new caller each time, so the per-caller rate does not refuse the warm-up.
+		if res := client.call(ctx, srv.url, k.body(int64(i)), "warm-"+strconv.Itoa(i)); res.status == 200 && res.ok {
 			warm = append(warm, res.took)
 		}
 	}
 	unloadedLimited := summarize(warm)
 	rssBefore := srv.usage().rss
 	offered := cfg.overload * rate
+	if offered > cfg.maxOffered {
+		fmt.Printf("(offering %g/s, not %g/s: the load generator shares this machine and cannot send more)\n", cfg.maxOffered, offered)
+		offered = cfg.maxOffered
+	}
 	st := drive(ctx, client, srv, g.kinds, offered, cfg.overloadFor, cfg.users)
 	fmt.Println(header)
 	fmt.Println(st.row(offered))
