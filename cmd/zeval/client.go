@@ -12,9 +12,11 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zeval/zeval/internal/api"
+	"github.com/zeval/zeval/internal/tester"
 	z "github.com/zeval/zeval/internal/zobject"
 )
 
@@ -209,6 +211,84 @@ func evalRemote(ctx context.Context, env *cliEnv, server string, call []byte, va
 			fmt.Fprintf(env.stderr, "error: %s\n", e.CanonicalJSON())
 		}
 		return exitError{1}
+	}
+	return nil
+}
+
+// testRemote is zeval test --server: POST /v1/functions/{zid}/test for each function (every
+// stored one when zids is empty), jobs at a time, printed as zeval test prints its reports.
+func testRemote(ctx context.Context, env *cliEnv, server string, zids []string, jobs int, asJSON bool) error {
+	c, err := newAPIClient(server)
+	if err != nil {
+		return err
+	}
+	if len(zids) == 0 {
+		list, err := c.functions(ctx, "")
+		if err != nil {
+			return err
+		}
+		for _, f := range list {
+			if !f.BuiltIn {
+				zids = append(zids, f.ZID)
+			}
+		}
+	}
+	start := time.Now()
+	reports := make([]tester.Report, len(zids))
+	errs := make([]error, len(zids))
+	progress := newProgress(env.stderr, len(zids))
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		next int
+	)
+	for w := 0; w < max(1, min(jobs, len(zids))); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(zids) || ctx.Err() != nil {
+					return
+				}
+				var rep api.TestReport
+				errs[i] = c.do(ctx, http.MethodPost, "/v1/functions/"+url.PathEscape(zids[i])+"/test", nil, &rep)
+				reports[i] = rep.Report
+				if errs[i] == nil {
+					mu.Lock()
+					progress.done(rep.Report)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	progress.finish()
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("%s: %w", zids[i], err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.stdout)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(reports); err != nil {
+			return err
+		}
+	} else if err := tester.WriteTable(env.stdout, reports, time.Since(start)); err != nil {
+		return err
+	}
+	for _, r := range reports {
+		if r.Failed > 0 {
+			return exitError{1}
+		}
 	}
 	return nil
 }

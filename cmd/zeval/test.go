@@ -28,6 +28,7 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 	asJSON := fs.Bool("json", false, "print the reports as JSON")
 	timeout := fs.Duration("timeout", time.Minute, "time budget of one tester call")
 	jobs := fs.Int("jobs", 2, "functions tested at once, each in its own evaluator session")
+	server := serverFlag(fs) // --server: run the testers on a running zeval serve (client.go)
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: zeval test [flags] [ZID...]\n\nRuns the testers of the functions (default: every stored function) against each\nimplementation and prints a summary, implementations ranked by failures, then time.\n\nflags:")
 		fs.PrintDefaults()
@@ -43,6 +44,9 @@ func runTest(ctx context.Context, env *cliEnv, args []string) error {
 		if !store.IsZID(zid) {
 			return fmt.Errorf("%q is not a ZID", zid)
 		}
+	}
+	if *server != "" {
+		return testRemote(ctx, env, *server, zids, *jobs, *asJSON)
 	}
 	if *src.db == "" {
 		*src.db = storeDefaultDB()
