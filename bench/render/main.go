@@ -26,6 +26,8 @@ import (
 
 	"github.com/zeval/zeval/internal/cache"
 	"github.com/zeval/zeval/internal/evaluator"
+	"github.com/zeval/zeval/internal/forkserver"
+	"github.com/zeval/zeval/internal/jupyter"
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/render"
 	z "github.com/zeval/zeval/internal/zobject"
@@ -224,6 +226,18 @@ func run(cfg config) error {
 			return fmt.Errorf("the cold render differs from the baseline's page:\n%s", firstDifference(coldOut, want))
 		}
 	}
+	// Cold in process with a fork server: what a zeval process could do if its kernels
+	// came from zeval's fork server (not wired into zeval render yet).
+	var coldFork time.Duration
+	if !cfg.quick {
+		fmt.Println("cold: in process, evaluator and fork server started from nothing …")
+		var out string
+		if coldFork, out, err = coldForkServer(ctx, lib, markup); err != nil {
+			fmt.Println("  (fork server unavailable:", err, ")")
+		} else if out != want {
+			return fmt.Errorf("the fork-server render differs from the baseline's page:\n%s", firstDifference(out, want))
+		}
+	}
 	check := func(what, got string) error {
 		if want != "" && got != want {
 			return fmt.Errorf("the %s render differs from the baseline's page:\n%s", what, firstDifference(got, want))
@@ -319,6 +333,9 @@ func run(cfg config) error {
 	}
 	baseWall := time.Duration(base.WallS * float64(time.Second))
 	fmt.Printf("  %-58s %10.1f\n", "zeval render, cold process (start → rendered page, exit)", ms(cold))
+	if coldFork > 0 {
+		fmt.Printf("  %-58s %10.1f   (in process: fork server + evaluator start → page)\n", "zeval, cold, kernels from the fork server", ms(coldFork))
+	}
 	fmt.Printf("  %-58s %10.1f   (+ %.0f ms kernel start, not counted)\n", "baseline: jupyter_client, one execute_request per call", ms(baseWall), base.KernelStartS*1000)
 	fmt.Printf("  every page is identical to the baseline's\n")
 	fmt.Printf("\n  calls per second of the baseline: %.0f\n", float64(calls)/baseWall.Seconds())
@@ -389,6 +406,37 @@ func newEnv(ctx context.Context, lib orchestrator.MapResolver, pythonFunctions i
 	orch := orchestrator.New(lib, orchestrator.WithEvaluator(ev))
 	ev.SetCaller(orch.Call)
 	return &env{ev: ev, orch: orch, lib: lib}, nil
+}
+
+// coldForkServer renders the page in process from nothing: a fork server, an evaluator whose
+// kernels it forks on demand, the render; it returns the time from start to page.
+func coldForkServer(ctx context.Context, lib orchestrator.MapResolver, markup string) (time.Duration, string, error) {
+	t0 := time.Now()
+	spec, err := jupyter.FindSpec(jupyter.SearchPath(), "python3")
+	if err != nil {
+		return 0, "", err
+	}
+	srv, err := forkserver.New(ctx, spec)
+	if err != nil {
+		return 0, "", err
+	}
+	defer srv.Close()
+	ev, err := evaluator.New(evaluator.Config{MinIdle: -1, KernelOptions: []jupyter.Option{jupyter.WithStarter(srv)}})
+	if err != nil {
+		return 0, "", err
+	}
+	defer ev.Close()
+	orch := orchestrator.New(lib, orchestrator.WithEvaluator(ev))
+	ev.SetCaller(orch.Call)
+	res, err := render.New(orch, lib, render.WithSessions(ev)).Render(ctx, render.Request{Markup: markup, Format: render.FormatHTML})
+	if err != nil {
+		return 0, "", err
+	}
+	d := time.Since(t0)
+	if len(res.Errors) > 0 {
+		return 0, "", fmt.Errorf("%d calls failed, first: %+v", len(res.Errors), res.Errors[0])
+	}
+	return d, res.HTML, nil
 }
 
 // settle waits until the Python pool holds its minimum of idle kernels and starts none, so

@@ -117,8 +117,9 @@ const maxDependencies = 512
 // W.Call names the functions it calls. Each object counts by its store revision ID when the
 // Versioner knows it, by a hash of its content otherwise; an object that does not exist
 // counts as missing, so creating it changes the fingerprint too. An edit to any of them
-// therefore makes new cache keys, and the old entries age out of the LRU. Code that builds ZIDs
-// at run time escapes this; mark such a function non-deterministic.
+// therefore makes new cache keys, and the old entries age out of the LRU. A function that
+// depends on a non-deterministic one is not cached either. Code that builds ZIDs at run time
+// escapes this; mark such a function non-deterministic.
 func (p *page) fingerprint(ctx context.Context, fn *function) string {
 	fn.fpOnce.Do(func() {
 		parts, ok := p.dependencies(ctx, fn.zid)
@@ -150,6 +151,9 @@ func (p *page) dependencies(ctx context.Context, root string) ([]string, bool) {
 			}
 			parts = append(parts, zid+"@missing")
 			continue
+		}
+		if zid != root && hasString(obj.Get("Z2K4"), NonDeterministicAlias, 0) {
+			return nil, false // a non-deterministic dependency makes the result non-deterministic
 		}
 		parts = append(parts, zid+"@"+p.revision(ctx, zid, obj))
 		for _, ref := range mentions(obj.Get("Z2K2")) {

@@ -205,13 +205,16 @@ var (
 		code: `{"Z1K1":"Z7","Z7K1":"Z10001","Z10001K1":{"Z1K1":"Z7","Z7K1":"Z10002","Z10002K1":{"Z1K1":"Z18","Z18K1":"Z10009K1"},"Z10002K2":"!"}}`}
 	fnRandom = fnDef{zid: "Z10010", args: []string{}, lang: "javascript", aliases: []string{NonDeterministicAlias},
 		code: "function Z10010() { return String(Math.random()); }"}
+	// A composition over the non-deterministic function: Z10014() = Z10001(Z10010()).
+	fnRandomUpper = fnDef{zid: "Z10014", args: []string{}, lang: "composition",
+		code: `{"Z1K1":"Z7","Z7K1":"Z10001","Z10001K1":{"Z1K1":"Z7","Z7K1":"Z10010"}}`}
 	fnNatural = fnDef{zid: "Z10011", args: []string{`"Z13518"`}, lang: "javascript", code: "function Z10011(Z10011K1) { return 'n=' + Z10011K1.Z13518K1; }"}
 	fnPair    = fnDef{zid: "Z10012", args: []string{`{"Z1K1":"Z7","Z7K1":"Z882","Z882K1":"Z6","Z882K2":"Z6"}`}, lang: "javascript", code: "function Z10012(x) { return 'x'; }"}
 	fnList    = fnDef{zid: "Z10013", args: []string{`"Z6"`}, ret: listOfStrings, lang: "javascript", code: "function Z10013(Z10013K1) { return Z10013K1.split(','); }"}
 )
 
 func allFunctions() []fnDef {
-	return []fnDef{fnUpper, fnConcat, fnEcho, fnFail, fnLoop, fnHTML, fnNot, fnJoin, fnShout, fnRandom, fnNatural, fnPair, fnList}
+	return []fnDef{fnUpper, fnConcat, fnEcho, fnFail, fnLoop, fnHTML, fnNot, fnJoin, fnShout, fnRandom, fnNatural, fnPair, fnList, fnRandomUpper}
 }
 
 // busy is a JavaScript function that keeps its engine busy for ms milliseconds.
