@@ -200,6 +200,9 @@ type Limiter struct {
 	running  map[string]int // evaluations per caller
 	waiting  int            // requests in line for a slot
 	holdEWMA float64        // average seconds a slot is held
+	holders  int            // slots taken
+	holdSum  float64        // sum of the times (seconds since base) the holders took their slot
+	base     time.Time      // origin of holdSum's times
 }
 
 type bucket struct {
@@ -453,8 +456,8 @@ func (l *Limiter) acquire(ctx context.Context) (release func(), reason string, r
 	default:
 	}
 	l.mu.Lock()
-	// The line ahead of this request, served by l.slots slots that each take holdEWMA.
-	expect := time.Duration(float64(l.waiting+1) / float64(l.slots) * l.holdEWMA * float64(time.Second))
+	// The line ahead of this request, served by l.slots slots that each take the hold time.
+	expect := time.Duration(float64(l.waiting+1) / float64(l.slots) * l.holdEstimate() * float64(time.Second))
 	switch {
 	case l.waiting >= l.maxQueue:
 		l.mu.Unlock()
@@ -484,16 +487,44 @@ func (l *Limiter) acquire(ctx context.Context) (release func(), reason string, r
 	}
 }
 
+// holdEstimate is how long a slot is expected to be held, in seconds: the average of the
+// past holds, or the average age of the current holders when that is longer — so a slowdown
+// (evaluations that suddenly take seconds) counts before those evaluations end. Called with
+// l.mu held.
+func (l *Limiter) holdEstimate() float64 {
+	est := l.holdEWMA
+	if l.holders > 0 {
+		now := l.clock.Now().Sub(l.base).Seconds()
+		if age := now - l.holdSum/float64(l.holders); age > est {
+			est = age
+		}
+	}
+	return est
+}
+
 // releaser returns the release of a slot taken now; it feeds the average hold time.
 func (l *Limiter) releaser() func() {
-	start := l.clock.Now()
+	now := l.clock.Now()
+	l.mu.Lock()
+	if l.base.IsZero() {
+		l.base = now
+	}
+	start := now.Sub(l.base).Seconds()
+	l.holders++
+	l.holdSum += start
+	l.mu.Unlock()
 	return func() {
-		held := l.clock.Now().Sub(start).Seconds()
+		held := l.clock.Now().Sub(l.base).Seconds() - start
 		l.mu.Lock()
+		l.holders--
+		l.holdSum -= start
+		if l.holders == 0 {
+			l.holdSum = 0 // no drift from rounding
+		}
 		if l.holdEWMA == 0 {
 			l.holdEWMA = held
 		} else {
-			l.holdEWMA = 0.9*l.holdEWMA + 0.1*held
+			l.holdEWMA = 0.8*l.holdEWMA + 0.2*held
 		}
 		l.mu.Unlock()
 		<-l.sem

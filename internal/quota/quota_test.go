@@ -411,6 +411,25 @@ func TestShedding(t *testing.T) {
 		b.release <- struct{}{}
 		<-second
 	})
+	t.Run("a slowdown counts before it ends", func(t *testing.T) {
+		clock := newFakeClock()
+		l, err := New(WithClock(clock), WithSlots(1), WithQueueBudget(100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBlocking()
+		h := l.Handler(b)
+		first := start(h, evalRequest("")) // no hold time known yet
+		<-b.arrived
+		clock.Advance(time.Second) // it has held its slot for a second, and still does
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, evalRequest("")) // returns without the clock moving: shed at once
+		if rec.Code != http.StatusServiceUnavailable || decodeReply(t, rec).Reason != ReasonOverload {
+			t.Errorf("behind a long-running holder: %d %s, want 503 overload", rec.Code, rec.Body)
+		}
+		close(b.release)
+		<-first
+	})
 	t.Run("a wait of the whole budget is shed", func(t *testing.T) {
 		clock := newFakeClock()
 		var reasons []string
