@@ -12,6 +12,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"html"
@@ -205,6 +206,7 @@ func run(cfg config) error {
 	var base *baselineResult
 	var want string
 	var cold time.Duration
+	var coldNote string
 	if !cfg.quick {
 		fmt.Println("baseline: one execute_request per call through jupyter_client (all 40 functions in Python, one ipykernel) …")
 		if base, err = baseline(ctx, python, fns, list); err != nil {
@@ -219,10 +221,13 @@ func run(cfg config) error {
 		}
 		fmt.Println("cold: zeval render as a new process …")
 		var coldOut string
-		if cold, coldOut, err = timeCommand(bin, "render", "--defs", defs, pagePath); err != nil {
+		var failed int
+		if cold, coldOut, failed, err = timeCommand(bin, "render", "--defs", defs, pagePath); err != nil {
 			return err
 		}
-		if coldOut != want {
+		if failed > 0 {
+			coldNote = fmt.Sprintf("   (%d calls FAILED — see zeval render's messages above)", failed)
+		} else if coldOut != want {
 			return fmt.Errorf("the cold render differs from the baseline's page:\n%s", firstDifference(coldOut, want))
 		}
 	}
@@ -332,7 +337,7 @@ func run(cfg config) error {
 		return nil
 	}
 	baseWall := time.Duration(base.WallS * float64(time.Second))
-	fmt.Printf("  %-58s %10.1f\n", "zeval render, cold process (start → rendered page, exit)", ms(cold))
+	fmt.Printf("  %-58s %10.1f%s\n", "zeval render, cold process (start → rendered page, exit)", ms(cold), coldNote)
 	if coldFork > 0 {
 		fmt.Printf("  %-58s %10.1f   (in process: fork server + evaluator start → page)\n", "zeval, cold, kernels from the fork server", ms(coldFork))
 	}
@@ -458,17 +463,31 @@ func settle(ctx context.Context, ev *evaluator.Evaluator) error {
 	return nil
 }
 
-func timeCommand(name string, args ...string) (time.Duration, string, error) {
+// timeCommand runs a zeval command and returns its wall time, its output and, when it exits
+// with status 1 (calls of the page failed), how many calls failed; it prints their messages.
+func timeCommand(name string, args ...string) (time.Duration, string, int, error) {
 	var out, errb bytes.Buffer
 	cmd := exec.Command(name, args...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	t0 := time.Now()
 	err := cmd.Run()
 	d := time.Since(t0)
-	if err != nil {
-		return 0, "", fmt.Errorf("%s: %v\n%s", name, err, errb.String())
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 1 && out.Len() > 0 {
+		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+		for i, l := range lines {
+			if i == 5 {
+				fmt.Printf("  … %d more\n", len(lines)-5)
+				break
+			}
+			fmt.Println("  " + l)
+		}
+		return d, out.String(), len(lines), nil
 	}
-	return d, out.String(), nil
+	if err != nil {
+		return 0, "", 0, fmt.Errorf("%s: %v\n%s", name, err, errb.String())
+	}
+	return d, out.String(), 0, nil
 }
 
 type baselineResult struct {
