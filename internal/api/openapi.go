@@ -63,12 +63,29 @@ func OpenAPIRoutes() ([]Route, error) {
 	return out, nil
 }
 
+// recovering answers a panic of h with a 500 JSON error and lets the server keep serving,
+// as Server.ServeHTTP does for its own routes.
+func recovering(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				respondError(w, http.StatusInternalServerError, "internal error")
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
 // Extend returns base (the Server, with whatever wraps it) with the library API (library,
 // as from NewLibraryHandler; nil leaves it out) at /v1/functions and the OpenAPI document
 // at /openapi.json beside it. Everything else goes to base.
 func Extend(base, library http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	if library != nil {
+		library = recovering(library)
 		mux.Handle("/v1/functions", library)
 		mux.Handle("/v1/functions/", library)
 	}

@@ -238,3 +238,12 @@ func TestBadRequestsThroughChain(t *testing.T) {
 		t.Errorf("generation %d -> %d: bad requests wrote", before, after)
 	}
 }
+
+func TestExtendRecovers(t *testing.T) {
+	h := Extend(http.NotFoundHandler(), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom") }))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/functions", nil))
+	if rec.Code != http.StatusInternalServerError || !json.Valid(rec.Body.Bytes()) {
+		t.Errorf("panicking library: %d %q, want a 500 JSON error", rec.Code, rec.Body)
+	}
+}
