@@ -42,6 +42,9 @@ type Config struct {
 	MaxKernels int
 	// CallTimeout bounds one call, nested calls included (default 10s).
 	CallTimeout time.Duration
+	// AcquireTimeout bounds the wait for a kernel when a function is first called in a
+	// session (default 60s): a kernel that cannot start is an error, not a hang.
+	AcquireTimeout time.Duration
 	// MaxDepth bounds nested calls made by code (default 32).
 	MaxDepth int
 	// ReuseKernels lets the next session of the same function revision reuse a kernel (state may
@@ -56,8 +59,7 @@ type Config struct {
 	// (milliseconds instead of half a second). Other kernelspecs are launched plainly.
 	ForkServer bool
 	// Sandbox, when not nil, confines every kernel with these options (limits, no network,
-	// read-only filesystem but for its temp dir); the call channel's directories stay reachable,
-	// and kernels use the ipc transport, since they have no network.
+	// read-only filesystem but for its temp dir); the call channel's directories stay reachable.
 	Sandbox []sandbox.Option
 	// KernelOptions are passed to jupyter.Launch.
 	KernelOptions []jupyter.Option
@@ -105,6 +107,9 @@ func New(cfg Config) (*Evaluator, error) {
 	}
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = 10 * time.Second
+	}
+	if cfg.AcquireTimeout == 0 {
+		cfg.AcquireTimeout = 60 * time.Second
 	}
 	if cfg.MaxDepth == 0 {
 		cfg.MaxDepth = 32
@@ -163,7 +168,12 @@ func New(cfg Config) (*Evaluator, error) {
 // kernelOptions sets up how kernels start: from the fork server when asked and possible, confined
 // by the sandbox when asked.
 func (e *Evaluator) kernelOptions(spec *jupyter.Spec, shm string) ([]jupyter.Option, error) {
-	opts := []jupyter.Option{jupyter.WithRuntimeDir(e.dir)}
+	// ipc: kernels talk over Unix sockets in private directories, so no TCP port picked for a
+	// kernel can be taken by another process before it binds, and sandboxed kernels (no network)
+	// are reachable the same way.
+	// The kernels' directories are not under e.dir: xeus-python aborts when an ipc socket path
+	// is long, and jupyter keeps them short under the temp dir.
+	opts := []jupyter.Option{jupyter.WithIPC()}
 	var starter jupyter.Starter
 	if e.cfg.ForkServer {
 		if err := forkserver.CanUse(spec); err != nil {
@@ -183,7 +193,6 @@ func (e *Evaluator) kernelOptions(spec *jupyter.Spec, shm string) ([]jupyter.Opt
 			return nil, fmt.Errorf("evaluator: sandbox: %w", err)
 		}
 		e.sb, starter = sb, sb.Starter(starter)
-		opts = append(opts, jupyter.WithIPC())
 	}
 	if starter != nil {
 		opts = append(opts, jupyter.WithStarter(starter))
@@ -335,10 +344,17 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 		ctx = WithSession(ctx, s)
 	}
 	// Getting the kernel has its own limit: a cold start under load is not the code's time.
-	in, err := s.instance(ctx, fn)
+	actx, cancelAcquire := context.WithTimeout(ctx, e.cfg.AcquireTimeout)
+	in, err := s.instance(actx, fn)
+	acquireExpired := actx.Err() != nil
+	cancelAcquire()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if acquireExpired {
+			return failed(z.ErrorString(z.CodeInEvaluation, fmt.Sprintf("No %s kernel became available for %s within %v: %v",
+				language, fn.name, e.cfg.AcquireTimeout, err))), nil
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil // its top level never finished

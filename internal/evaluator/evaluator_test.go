@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/zeval/zeval/internal/jupyter"
 	"github.com/zeval/zeval/internal/sandbox"
 	z "github.com/zeval/zeval/internal/zobject"
 )
@@ -347,11 +347,7 @@ func TestBadCodeConfined(t *testing.T) {
 		other := ""
 		if tc.zid == "Z1044" {
 			// Another kernel's connection file: the Z1000 kernel of this session is alive.
-			ks, _ := filepath.Glob(filepath.Join(l.e.dir, "k-*", "kernel-*.json"))
-			if len(ks) == 0 {
-				t.Fatal("no kernel connection file found to try to read")
-			}
-			other = ks[0]
+			other = kernelOf(t, s, "Z1000").ConnectionFile()
 			tc.args = []*z.Object{str(other)}
 		}
 		out := l.call(t, ctx, tc.zid, tc.args...)
@@ -375,4 +371,20 @@ func TestBadCodeConfined(t *testing.T) {
 	if got := value(t, l.call(t, ctx, "Z1046")); got != "ok" {
 		t.Errorf("writing in the kernel's own temp dir: %s, want ok", got)
 	}
+}
+
+// kernelOf returns the kernel of a Python function in a session.
+func kernelOf(t *testing.T, s *Session, zid string) *jupyter.Kernel {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, sl := range s.slots {
+		if strings.Contains(key, "/"+zid+"/") {
+			if in, ok := sl.in.(*pyInstance); ok {
+				return in.k
+			}
+		}
+	}
+	t.Fatalf("no kernel for %s in the session", zid)
+	return nil
 }
