@@ -13,8 +13,11 @@ setup:
 build: setup
 	$(GO) build -o $(BIN) ./cmd/zeval
 
+# The demo library is imported into zeval.db (idempotent: unchanged objects make no revision).
+DB ?= zeval.db
 run: build
-	./$(BIN) serve --addr $(ADDR)
+	./$(BIN) import --db $(DB) internal/library/demo
+	./$(BIN) serve --addr $(ADDR) --db $(DB)
 
 vet:
 	$(GO) vet ./...
