@@ -145,7 +145,15 @@ func main() {
 	python := flag.String("python", "/usr/bin/python3", "Python with jupyter_client, for the baseline")
 	workers := flag.Int("workers", 0, "render workers (default: the renderer's)")
 	quick := flag.Bool("quick", false, "skip the baseline and the cold start (for profiling; no ratios)")
+	demoOnly := flag.Bool("demo", false, "only the demo library's page, with where its time goes")
 	flag.Parse()
+	if *demoOnly {
+		if err := demo(context.Background(), *calls, *rounds, true); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(config{calls: *calls, rounds: *rounds, python: *python, cpuProfile: *cpuProfile, quick: *quick, workers: *workers}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -353,13 +361,13 @@ func run(cfg config) error {
 	fmt.Printf("\n  targets: warm ≤ 150 ms (%s), cold ≤ 1 s (%s), ≥ 30× faster than the baseline (%s)\n",
 		verdict(bestWarm <= 150*time.Millisecond), verdict(cold <= time.Second), verdict(baseWall >= 30*bestWarm))
 	e.ev.Close() // its kernels would share the CPUs with the next part
-	return demo(ctx, calls, rounds)
+	return demo(ctx, calls, rounds, false)
 }
 
 // demo renders the demo library's scaled page (library.ScaledPage: the same number of calls
 // over its functions, every call different) with warm pools and with the cache hot. There is
 // no baseline: not every library function has a Python implementation to run in one kernel.
-func demo(ctx context.Context, calls, rounds int) error {
+func demo(ctx context.Context, calls, rounds int, details bool) error {
 	lib := orchestrator.MapResolver{}
 	err := fs.WalkDir(library.FS(), ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".json") {
@@ -398,8 +406,11 @@ func demo(ctx context.Context, calls, rounds int) error {
 			return err
 		}
 		t0 := time.Now()
-		if res, err = r.Render(ctx, render.Request{Markup: markup}); err != nil {
+		if res, err = r.Render(ctx, render.Request{Markup: markup, Metadata: details}); err != nil {
 			return err
+		}
+		if details {
+			describe(res)
 		}
 		warm = append(warm, time.Since(t0))
 		if len(res.Errors) > 0 {
