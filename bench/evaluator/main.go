@@ -6,18 +6,17 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/zeval/zeval/bench/baseline"
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/forkserver"
 	"github.com/zeval/zeval/internal/js"
@@ -26,9 +25,6 @@ import (
 	"github.com/zeval/zeval/internal/sandbox"
 	z "github.com/zeval/zeval/internal/zobject"
 )
-
-//go:embed baseline.py
-var baselineScript []byte
 
 const trivial = "def Z1000(Z1000K1):\n\treturn Z1000K1"
 
@@ -129,7 +125,7 @@ func run(n, nExec int, python string) error {
 	if err != nil {
 		return err
 	}
-	base, err := baseline(ctx, python, nExec)
+	base, err := jupyterClient(ctx, python, nExec)
 	if err != nil {
 		return err
 	}
@@ -248,9 +244,9 @@ func idleRSS() (float64, int) {
 	return total, n
 }
 
-// baseline runs the identity call as one execute_request per call through jupyter_client on a
+// jupyterClient runs the identity call as one execute_request per call through jupyter_client on a
 // kernel of its own that has the function defined.
-func baseline(ctx context.Context, python string, n int) (*stats, error) {
+func jupyterClient(ctx context.Context, python string, n int) (*stats, error) {
 	spec, err := jupyter.FindSpec(jupyter.SearchPath(), "python3")
 	if err != nil {
 		return nil, err
@@ -263,24 +259,9 @@ func baseline(ctx context.Context, python string, n int) (*stats, error) {
 	if _, err := k.Execute(ctx, trivial); err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "zeval-bench-")
+	res, err := baseline.Run(python, k.ConnectionFile(), n, "Z1000(Z1000K1='hello')")
 	if err != nil {
 		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	script := filepath.Join(dir, "baseline.py")
-	if err := os.WriteFile(script, baselineScript, 0o644); err != nil {
-		return nil, err
-	}
-	out, err := exec.CommandContext(ctx, python, script, k.ConnectionFile(), strconv.Itoa(n), "Z1000(Z1000K1='hello')").Output()
-	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
-	}
-	var res struct {
-		Latencies []float64 `json:"latencies_us"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, fmt.Errorf("baseline output: %w", err)
 	}
 	return &stats{lat: res.Latencies}, nil
 }

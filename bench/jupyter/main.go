@@ -8,22 +8,16 @@ package main
 
 import (
 	"context"
-	_ "embed"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"syscall"
 	"time"
 
+	"github.com/zeval/zeval/bench/baseline"
 	"github.com/zeval/zeval/internal/jupyter"
 )
-
-//go:embed baseline.py
-var baselineScript []byte
 
 func main() {
 	n := flag.Int("n", 1000, "execute round trips per client")
@@ -124,28 +118,9 @@ func measureOurs(ctx context.Context, k *jupyter.Kernel, n int, code string) ([]
 }
 
 func measureBaseline(python, connFile string, n int, code string) ([]float64, float64, error) {
-	dir, err := os.MkdirTemp("", "zeval-bench-")
+	res, err := baseline.Run(python, connFile, n, code)
 	if err != nil {
 		return nil, 0, err
-	}
-	defer os.RemoveAll(dir)
-	script := filepath.Join(dir, "baseline.py")
-	if err := os.WriteFile(script, baselineScript, 0o644); err != nil {
-		return nil, 0, err
-	}
-	out, err := exec.Command(python, script, connFile, fmt.Sprint(n), code).Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			return nil, 0, fmt.Errorf("baseline: %v: %s", err, ee.Stderr)
-		}
-		return nil, 0, fmt.Errorf("baseline: %w", err)
-	}
-	var res struct {
-		Latencies []float64 `json:"latencies_us"`
-		CPU       float64   `json:"cpu_s"`
-	}
-	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, 0, fmt.Errorf("baseline output %q: %w", out, err)
 	}
 	return res.Latencies, res.CPU, nil
 }
