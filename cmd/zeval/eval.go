@@ -208,8 +208,9 @@ func codeFlag(fs *flag.FlagSet) *string {
 }
 
 // openEvaluator starts the evaluator for the languages of --code, or returns nil for none.
-// minIdle is how many Python kernels to keep ready (negative: none, start them on demand).
-func openEvaluator(code string, minIdle int, logger *slog.Logger) (*evaluator.Evaluator, error) {
+// minIdle is how many Python kernels to keep ready (negative: none, start them on demand);
+// tune, if any, adjusts the rest of the configuration (zeval render: the fork server).
+func openEvaluator(code string, minIdle int, logger *slog.Logger, tune ...func(*evaluator.Config)) (*evaluator.Evaluator, error) {
 	if code == "" || code == "none" {
 		return nil, nil
 	}
@@ -224,7 +225,11 @@ func openEvaluator(code string, minIdle int, logger *slog.Logger) (*evaluator.Ev
 			return nil, fmt.Errorf("--code: unknown language %q (want js, python)", l)
 		}
 	}
-	return evaluator.New(evaluator.Config{NoJavaScript: !js, NoPython: !python, MinIdle: minIdle, Logger: logger})
+	cfg := evaluator.Config{NoJavaScript: !js, NoPython: !python, MinIdle: minIdle, Logger: logger}
+	for _, f := range tune {
+		f(&cfg)
+	}
+	return evaluator.New(cfg)
 }
 
 // LanguageByCode finds the stored natural language (Z60) whose code is code, for Z860.

@@ -8,14 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/zeval/zeval/internal/api"
-	"github.com/zeval/zeval/internal/cache"
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/render"
@@ -35,7 +32,8 @@ func runRender(ctx context.Context, env *cliEnv, args []string) error {
 	asJSON := fs.Bool("json", false, "print the whole answer as JSON (html, calls with metadata, errors, stats)")
 	timeout := fs.Duration("timeout", render.DefaultTimeout, "time budget of the whole render")
 	callTimeout := fs.Duration("call-timeout", 15*time.Second, "time budget of one call")
-	workers := fs.Int("workers", 0, "calls evaluated at once (default: 8 per CPU)")
+	workers := fs.Int("workers", 0, "calls evaluated at once (default: 16 per CPU)")
+	forkServer := fs.Bool("python-fork-server", true, "start ipykernel kernels by forking a warm server (milliseconds instead of half a second each)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: zeval render [flags] FILE|-\n\nRenders the page in FILE (- for stdin) and prints the HTML.\n\nflags:")
 		fs.PrintDefaults()
@@ -79,7 +77,7 @@ func runRender(ctx context.Context, env *cliEnv, args []string) error {
 	defer closeFn()
 	opts := []orchestrator.Option{orchestrator.WithTimeout(*callTimeout), orchestrator.WithLogger(logger)}
 	// A render is one process and one page: kernels start when the page needs them.
-	ev, err := openEvaluator(*code, -1, logger)
+	ev, err := openEvaluator(*code, -1, logger, func(c *evaluator.Config) { c.ForkServer = *forkServer })
 	if err != nil {
 		return err
 	}
@@ -91,7 +89,7 @@ func runRender(ctx context.Context, env *cliEnv, args []string) error {
 	if ev != nil {
 		ev.SetCaller(orch.Call)
 	}
-	r := newRenderer(orch, resolver, st, ev, nil, logger, render.WithTimeout(*timeout), render.WithWorkers(*workers))
+	r := newRenderer(orch, resolver, st, ev, logger, render.WithTimeout(*timeout), render.WithWorkers(*workers))
 	res, err := r.Render(ctx, render.Request{Markup: string(data), Format: f, Metadata: *asJSON})
 	if err != nil {
 		var se *render.SyntaxError
@@ -122,8 +120,9 @@ func runRender(ctx context.Context, env *cliEnv, args []string) error {
 
 // newRenderer wires a page renderer to the orchestrator: functions resolved like the
 // orchestrator resolves them, revision IDs from the store (when there is one) for cache keys,
-// one evaluator session per page (when code runs), and c as the result cache (nil: none).
-func newRenderer(orch *orchestrator.Orchestrator, resolver orchestrator.Resolver, st *store.Store, ev *evaluator.Evaluator, c cache.Cache, logger *slog.Logger, opts ...render.Option) *render.Renderer {
+// one evaluator session per page (when code runs). One process renders one page, so there is
+// no result cache here (zeval serve has one).
+func newRenderer(orch *orchestrator.Orchestrator, resolver orchestrator.Resolver, st *store.Store, ev *evaluator.Evaluator, logger *slog.Logger, opts ...render.Option) *render.Renderer {
 	base := []render.Option{render.WithLogger(logger)}
 	if st != nil {
 		base = append(base, render.WithVersions(st))
@@ -131,18 +130,5 @@ func newRenderer(orch *orchestrator.Orchestrator, resolver orchestrator.Resolver
 	if ev != nil {
 		base = append(base, render.WithSessions(ev))
 	}
-	if c != nil {
-		base = append(base, render.WithCache(c))
-	}
 	return render.New(orch, resolver, append(base, opts...)...)
-}
-
-// withRender serves POST /v1/render (results cached in memory, request bodies up to maxBody)
-// and everything else with next.
-func withRender(next http.Handler, orch *orchestrator.Orchestrator, resolver orchestrator.Resolver, st *store.Store, ev *evaluator.Evaluator, maxBody int64, logger *slog.Logger) http.Handler {
-	r := newRenderer(orch, resolver, st, ev, cache.NewMemory(cache.DefaultMaxBytes), logger)
-	mux := http.NewServeMux()
-	mux.Handle("/v1/render", api.NewRenderHandler(r, api.WithRenderLogger(logger), api.WithRenderMaxBody(maxBody)))
-	mux.Handle("/", next)
-	return mux
 }
