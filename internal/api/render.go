@@ -104,7 +104,7 @@ func (h *renderHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Context().Err() != nil:
 		respondError(w, http.StatusServiceUnavailable, "the request ended before the page was rendered")
 	default:
-		h.logger.Error("render failed", "err", err)
+		h.logger.ErrorContext(r.Context(), "render failed", "err", err)
 		respondError(w, http.StatusInternalServerError, "render failed: "+err.Error())
 	}
 }
