@@ -175,26 +175,27 @@ func (in *pyInstance) call(ctx context.Context, args json.RawMessage, zcall zcal
 	if err != nil {
 		return callResult{}, in.platformError(err)
 	}
-	select {
-	case r, ok := <-ch:
+	r, ok, err := in.cc.await(ctx, ch)
+	if err == nil {
 		if !ok {
 			return callResult{}, in.platformError(in.cc.brokenErr())
 		}
 		return r, nil
-	case <-ctx.Done():
 	}
 	// Out of time: interrupt the code, and kill the kernel if it does not stop.
 	defer in.cc.forget(id)
 	_ = in.k.Interrupt(context.Background())
-	grace := time.NewTimer(in.rt.interruptGrace)
-	defer grace.Stop()
-	select {
-	case r, ok := <-ch:
-		if ok && !r.interrupted {
-			return r, nil // it finished just in time
+	gctx, cancel := context.WithTimeout(context.Background(), in.rt.interruptGrace)
+	defer cancel()
+	go func() { // the grace period also ends when the kernel dies
+		select {
+		case <-in.k.Done():
+			cancel()
+		case <-gctx.Done():
 		}
-	case <-grace.C:
-	case <-in.k.Done():
+	}()
+	if r, ok, err := in.cc.await(gctx, ch); err == nil && ok && !r.interrupted {
+		return r, nil // it finished just in time
 	}
 	in.breakWith(errTimeLimit)
 	in.k.Shutdown(context.Background())
