@@ -17,6 +17,7 @@ import (
 	"github.com/zeval/zeval/internal/api"
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/orchestrator"
+	"github.com/zeval/zeval/internal/render"
 	"github.com/zeval/zeval/internal/store"
 	z "github.com/zeval/zeval/internal/zobject"
 )
@@ -228,7 +229,7 @@ func buildCall(zid string, fn *z.Object, texts []string) (*z.Object, string) {
 		if !key.IsString() {
 			return nil, fmt.Sprintf("%s: argument %d has no key", zid, i+1)
 		}
-		v, msg := argFromText(texts[i], d.Get("Z17K1"), false)
+		v, msg := argFromText(texts[i], d.Get("Z17K1"))
 		if msg != "" {
 			return nil, fmt.Sprintf("argument %d (%s): %s", i+1, key.StringValue(), msg)
 		}
@@ -237,41 +238,11 @@ func buildCall(zid string, fn *z.Object, texts []string) (*z.Object, string) {
 	return z.NewRecord(z.NewRef(z.Z7), fields...), ""
 }
 
-// naturalNumber is Wikifunctions' natural number type.
-const naturalNumber = "Z13518"
-
-// argFromText converts an argument written as text to the declared type typ, with the rules
-// of page markup (internal/render), and JSON for any other type.
-func argFromText(s string, typ *z.Object, inList bool) (*z.Object, string) {
-	if typ.IsRef() {
-		switch typ.RefID() {
-		case z.Z6, z.Z1:
-			return z.NewString(s), ""
-		case z.Z40:
-			switch s {
-			case "true":
-				return z.NewBool(true), ""
-			case "false":
-				return z.NewBool(false), ""
-			}
-			return nil, fmt.Sprintf("a Boolean (Z40) is written true or false, not %q", s)
-		case naturalNumber:
-			if s == "" || strings.Trim(s, "0123456789") != "" || (len(s) > 1 && s[0] == '0') {
-				return nil, fmt.Sprintf("a natural number (Z13518) is written in digits without leading zeros, not %q", s)
-			}
-			return z.NewRecord(z.NewRef(naturalNumber), z.KV(naturalNumber+"K1", z.NewString(s))), ""
-		}
-	}
-	if item := z.ListItemType(typ); item != nil && !inList {
-		var items []*z.Object
-		for _, part := range splitListText(s) {
-			v, msg := argFromText(part, item, true)
-			if msg != "" {
-				return nil, fmt.Sprintf("list item %q: %s", part, msg)
-			}
-			items = append(items, v)
-		}
-		return z.NewList(item, items...), ""
+// argFromText converts an argument written as text to the declared type typ: by the rules of
+// page markup (render.FromText) for the types markup can write, as a ZObject in JSON otherwise.
+func argFromText(s string, typ *z.Object) (*z.Object, string) {
+	if render.CanWrite(typ) {
+		return render.FromText(s, typ)
 	}
 	if t := strings.TrimSpace(s); strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") || strings.HasPrefix(t, `"`) {
 		if !json.Valid([]byte(t)) {
@@ -284,29 +255,6 @@ func argFromText(s string, typ *z.Object, inList bool) (*z.Object, string) {
 		return o, ""
 	}
 	return nil, fmt.Sprintf("a value of type %s is written as a ZObject in JSON", z.TypeKey(typ))
-}
-
-// splitListText splits a list argument at unescaped semicolons and trims each item; the
-// empty text is the empty list.
-func splitListText(s string) []string {
-	if strings.TrimSpace(s) == "" {
-		return nil
-	}
-	var out []string
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '\\' && i+1 < len(s) && s[i+1] == ';':
-			b.WriteByte(';')
-			i++
-		case s[i] == ';':
-			out = append(out, strings.TrimSpace(b.String()))
-			b.Reset()
-		default:
-			b.WriteByte(s[i])
-		}
-	}
-	return append(out, strings.TrimSpace(b.String()))
 }
 
 // resultText writes a result for a terminal: a string as it is, a Boolean as true or false,

@@ -45,7 +45,7 @@ func TestArgFromText(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, msg := argFromText(tc.text, tc.typ, false)
+			got, msg := argFromText(tc.text, tc.typ)
 			if tc.wantErr != "" {
 				if !strings.Contains(msg, tc.wantErr) {
 					t.Fatalf("argFromText(%q) message = %q, want one saying %q", tc.text, msg, tc.wantErr)

@@ -30,6 +30,25 @@ const NonDeterministicAlias = "zeval:nondeterministic"
 // markup parser keeps a backslash before anything but |, {, } and \).
 const ListSeparator = ';'
 
+// FromText converts an argument written as text to the declared type typ by the rules of page
+// markup (above); msg says why the text is not a value of that type. Other tools that take
+// arguments as text (zeval call) use it, so that text means the same everywhere.
+func FromText(s string, typ *z.Object) (v *z.Object, msg string) { return fromText(s, typ, false) }
+
+// CanWrite reports whether markup can write values of type typ at all: Z6, Z1, Z40, Z13518 and
+// typed lists of those.
+func CanWrite(typ *z.Object) bool {
+	if typ.IsRef() {
+		switch typ.RefID() {
+		case z.Z6, z.Z1, z.Z40, NaturalNumberType:
+			return true
+		}
+		return false
+	}
+	item := z.ListItemType(typ)
+	return item != nil && z.ListItemType(item) == nil && CanWrite(item)
+}
+
 // fromText converts an argument written as text to the declared type of the argument. It
 // returns the value, or a message saying why the text cannot be that type.
 func fromText(s string, typ *z.Object, inList bool) (*z.Object, string) {
