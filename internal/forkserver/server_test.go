@@ -269,14 +269,29 @@ func TestInterrupt(t *testing.T) {
 	k := launch(t, s)
 	ctx := ctxT(t)
 	started := make(chan struct{})
+	finished := make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
 		<-started
-		errc <- k.Interrupt(ctx)
+		// A SIGINT that lands while ipykernel ignores it (between its own hooks) is lost, so
+		// interrupt again until the code stops, as a user pressing Ctrl-C would.
+		for {
+			if err := k.Interrupt(ctx); err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case <-finished:
+				errc <- nil
+				return
+			case <-time.After(2 * time.Second):
+			}
+		}
 	}()
 	var once sync.Once
 	res, err := k.Execute(ctx, "import time\nprint('sleeping', flush=True)\ntime.sleep(30)",
 		jupyter.OnOutput(func(jupyter.Output) { once.Do(func() { close(started) }) }))
+	close(finished)
 	if err != nil {
 		t.Fatalf("Execute: %v", err)
 	}

@@ -251,11 +251,23 @@ get_ipython().kernel.comm_manager.register_target('zeval-echo', _target)
 func TestInterruptIPykernel(t *testing.T) {
 	k := launch(t, "python3")
 	ctx := ctxT(t)
-	started := make(chan struct{})
+	started, finished := make(chan struct{}), make(chan struct{})
+	errc := make(chan error, 1)
 	go func() {
 		<-started
-		if err := k.Interrupt(ctx); err != nil {
-			t.Errorf("Interrupt: %v", err)
+		// A SIGINT that lands while ipykernel ignores it (between its hooks) is lost under load:
+		// interrupt again until the code stops, as a user pressing Ctrl-C would.
+		for {
+			if err := k.Interrupt(ctx); err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case <-finished:
+				errc <- nil
+				return
+			case <-time.After(2 * time.Second):
+			}
 		}
 	}()
 	var once bool
@@ -265,6 +277,10 @@ func TestInterruptIPykernel(t *testing.T) {
 			close(started)
 		}
 	}))
+	close(finished)
+	if ierr := <-errc; ierr != nil {
+		t.Errorf("Interrupt: %v", ierr)
+	}
 	if err != nil {
 		t.Fatalf("Execute: %v", err)
 	}
