@@ -87,6 +87,8 @@ type Evaluator struct {
 	fork *forkserver.Server // nil unless Config.ForkServer and the kernel is ipykernel
 	sb   *sandbox.Sandbox   // nil unless Config.Sandbox
 
+	closing sync.WaitGroup // instances being closed in the background
+
 	mu   sync.Mutex
 	warm map[string][]instance // kept across sessions when ReuseKernels is set
 }
@@ -262,6 +264,7 @@ func (e *Evaluator) Close() {
 			in.close()
 		}
 	}
+	e.closing.Wait()
 	if e.py != nil {
 		e.py.lis.close()
 		e.py.pool.Close()

@@ -130,7 +130,7 @@ func (e *Evaluator) acquire(ctx context.Context, fn *function) (in instance, err
 				e.mu.Unlock()
 				return in, nil
 			}
-			go in.close()
+			e.closeLater(in)
 		}
 		e.mu.Unlock()
 	}
@@ -148,5 +148,14 @@ func (e *Evaluator) giveBack(key string, in instance) {
 		}
 		e.mu.Unlock()
 	}
-	go in.close()
+	e.closeLater(in)
+}
+
+// closeLater closes an instance in the background; Close waits for it.
+func (e *Evaluator) closeLater(in instance) {
+	e.closing.Add(1)
+	go func() {
+		defer e.closing.Done()
+		in.close()
+	}()
 }

@@ -178,7 +178,7 @@ func (p *Pool) startLocked() {
 		p.stats.Started++
 		p.stats.LastStart = d
 		if p.closed {
-			go k.Shutdown(context.Background())
+			p.discard(k)
 			return
 		}
 		p.idle = append(p.idle, k)
@@ -204,7 +204,7 @@ func (p *Pool) watch(k *jupyter.Kernel) {
 				p.idle = append(p.idle[:i], p.idle[i+1:]...)
 				p.stats.Died++
 				p.log.Warn("idle kernel died", "pool", p.name, "error", k.Err())
-				go k.Shutdown(context.Background()) // reap and clean up
+				p.discard(k) // reap and clean up
 				p.refillLocked()
 				p.notifyLocked()
 				return
@@ -226,7 +226,7 @@ func (p *Pool) Lease(ctx context.Context) (*jupyter.Kernel, error) {
 			k := p.idle[len(p.idle)-1]
 			p.idle = p.idle[:len(p.idle)-1]
 			if k.Err() != nil { // died since the watcher last looked
-				go k.Shutdown(context.Background())
+				p.discard(k)
 				continue
 			}
 			p.leased++
@@ -271,7 +271,7 @@ func (p *Pool) Release(k *jupyter.Kernel) {
 	p.refillLocked()
 	p.notifyLocked()
 	p.mu.Unlock()
-	go k.Shutdown(context.Background())
+	p.discard(k)
 }
 
 // Reuse ends a lease and keeps the kernel for the next Lease, if it is alive and the pool has
@@ -289,8 +289,18 @@ func (p *Pool) Reuse(k *jupyter.Kernel) {
 	p.notifyLocked()
 	p.mu.Unlock()
 	if !keep {
-		go k.Shutdown(context.Background())
+		p.discard(k)
 	}
+}
+
+// discard shuts k down in the background; Close waits for it, so that no kernel outlives the
+// pool and no kernel directory is left behind.
+func (p *Pool) discard(k *jupyter.Kernel) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		k.Shutdown(context.Background())
+	}()
 }
 
 // Stats returns the current counts.
