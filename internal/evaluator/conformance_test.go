@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/zeval/zeval/internal/corpus"
 	z "github.com/zeval/zeval/internal/zobject"
 )
 
@@ -173,7 +174,7 @@ func checkCase(c evalCase, got json.RawMessage) string {
 		if !isVoidJSON(actual["Z22K1"]) {
 			return "Z22K1 is not void"
 		}
-		msg, ok := dig(actual, "Z22K2", "K1", "K1", "K2", "Z5K2", "Z6K1").(string)
+		msg, ok := corpus.Dig(actual, "Z22K2", "K1", "K1", "K2", "Z5K2", "Z6K1").(string)
 		if !ok {
 			return "no Z5 message at Z22K2.K1.K1.K2.Z5K2.Z6K1"
 		}
@@ -195,11 +196,11 @@ func checkCase(c evalCase, got json.RawMessage) string {
 		}
 		return ""
 	}
-	a, w := stripZ1K1(actual["Z22K1"]), stripZ1K1(want["Z22K1"])
+	a, w := corpus.WithoutZ1K1(actual["Z22K1"]), corpus.WithoutZ1K1(want["Z22K1"])
 	if !reflect.DeepEqual(a, w) {
 		return "Z22K1 differs (Z1K1 keys stripped)"
 	}
-	if !reflect.DeepEqual(stripZ1K1(errorOf(actual)), stripZ1K1(errorOf(want))) {
+	if !reflect.DeepEqual(corpus.WithoutZ1K1(errorOf(actual)), corpus.WithoutZ1K1(errorOf(want))) {
 		return "errors differ (Z1K1 keys stripped)"
 	}
 	return ""
@@ -219,49 +220,18 @@ func isVoidJSON(v any) bool {
 	return false
 }
 
-func dig(v any, path ...string) any {
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
-}
-
 // errorOf is upstream's getError on a normal Z22: the value under "errors" in Z22K2, else Z24.
 func errorOf(z22 map[string]any) any {
-	list := dig(z22, "Z22K2", "K1")
+	list := corpus.Dig(z22, "Z22K2", "K1")
 	for {
 		m, ok := list.(map[string]any)
 		if !ok || m["K1"] == nil {
 			return map[string]any{"Z1K1": "Z9", "Z9K1": "Z24"}
 		}
 		pair, _ := m["K1"].(map[string]any)
-		if k, _ := dig(pair, "K1", "Z6K1").(string); k == "errors" {
+		if k, _ := corpus.Dig(pair, "K1", "Z6K1").(string); k == "errors" {
 			return pair["K2"]
 		}
 		list = m["K2"]
 	}
-}
-
-func stripZ1K1(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := map[string]any{}
-		for k, val := range x {
-			if k != "Z1K1" {
-				out[k] = stripZ1K1(val)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, val := range x {
-			out[i] = stripZ1K1(val)
-		}
-		return out
-	}
-	return v
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zeval/zeval/internal/corpus"
 	z "github.com/zeval/zeval/internal/zobject"
 )
 
@@ -121,7 +122,7 @@ func runCase(t *testing.T, c evalCase) string {
 	switch {
 	case c.Kind == "executor":
 		want := decodeJSON(t, c.Expected.Z22)
-		if a, w := withoutZ1K1s(actual), withoutZ1K1s(want); !reflect.DeepEqual(a, w) {
+		if a, w := corpus.WithoutZ1K1(actual), corpus.WithoutZ1K1(want); !reflect.DeepEqual(a, w) {
 			return fmt.Sprintf("result without Z1K1s = %s, want %s", mustJSON(a), mustJSON(w))
 		}
 		if c.ExecutorMode == "execute" {
@@ -148,7 +149,7 @@ func runCase(t *testing.T, c evalCase) string {
 			return fmt.Sprintf("Z22K1 = %s, want void", z22.Get("Z22K1").NormalJSON())
 		}
 		// Z22K2.K1.K1.K2.Z5K2.Z6K1: the Z5 of the first metadata entry, in normal form.
-		msg, ok := dig(actual, "Z22K2", "K1", "K1", "K2", "Z5K2", "Z6K1").(string)
+		msg, ok := corpus.Dig(actual, "Z22K2", "K1", "K1", "K2", "Z5K2", "Z6K1").(string)
 		if !ok {
 			return fmt.Sprintf("no error message at Z22K2.K1.K1.K2.Z5K2.Z6K1 in %s", got.NormalJSON())
 		}
@@ -173,38 +174,6 @@ func decodeJSON(t *testing.T, data []byte) any {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
-}
-
-// withoutZ1K1s is upstream's test helper: every Z1K1 key removed, recursively.
-func withoutZ1K1s(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			if k != "Z1K1" {
-				out[k] = withoutZ1K1s(e)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = withoutZ1K1s(e)
-		}
-		return out
-	}
-	return v
-}
-
-func dig(v any, path ...string) any {
-	for _, k := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[k]
-	}
-	return v
 }
 
 // TestKnownFailuresAreCases keeps known_failures.json free of stale IDs.

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/zeval/zeval/internal/corpus"
 )
 
 const conformanceDir = "../../../shared/conformance/wikifunctions/"
@@ -124,27 +126,6 @@ func runCase(t *testing.T, dir string, c evalCase) (any, error) {
 	return z22, nil
 }
 
-// withoutZ1K1 removes every Z1K1 key, recursively (upstream's without_z1k1s).
-func withoutZ1K1(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			if k != "Z1K1" {
-				out[k] = withoutZ1K1(e)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = withoutZ1K1(e)
-		}
-		return out
-	}
-	return v
-}
-
 func refID(v any) string {
 	switch x := v.(type) {
 	case string:
@@ -213,7 +194,7 @@ func compareCase(c evalCase, got any) string {
 		}
 		return ""
 	}
-	if g, w := withoutZ1K1(got), withoutZ1K1(c.Expected.Z22); !reflect.DeepEqual(g, w) {
+	if g, w := corpus.WithoutZ1K1(got), corpus.WithoutZ1K1(c.Expected.Z22); !reflect.DeepEqual(g, w) {
 		return "without Z1K1s: got " + jsonText(g) + ", want " + jsonText(w)
 	}
 	if c.ExecutorMode == "execute" && !metaOK {
