@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -119,7 +118,7 @@ func New(ctx context.Context, spec *jupyter.Spec, opts ...Option) (*Server, erro
 	for _, o := range opts {
 		o(&cfg)
 	}
-	removeStaleDirs(os.TempDir(), "zeval-forkserver-")
+	sandbox.RemoveStaleDirs(os.TempDir(), "zeval-forkserver-")
 	dir, err := os.MkdirTemp("", fmt.Sprintf("zeval-forkserver-%d-*", os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("forkserver: %w", err)
@@ -630,24 +629,4 @@ func lastLines(s string, n int) string {
 	t := jupyter.NewTailBuffer(len(s) + 1)
 	_, _ = t.Write([]byte(s))
 	return t.LastLines(n)
-}
-
-// removeStaleDirs removes dir/prefix<pid>-* directories whose process no longer runs: what a
-// killed zeval left (it could not Close).
-func removeStaleDirs(dir, prefix string) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), prefix)
-		pidText, _, found := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || !found || err != nil || pid <= 0 || !e.IsDir() {
-			continue
-		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			_ = os.RemoveAll(filepath.Join(dir, e.Name()))
-		}
-	}
 }

@@ -112,7 +112,7 @@ func TestRemoveStaleDirs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	removeStaleDirs(root, "zeval-sandbox-")
+	RemoveStaleDirs(root, "zeval-sandbox-")
 	for _, d := range dirs {
 		_, err := os.Stat(filepath.Join(root, d.name))
 		if gone := os.IsNotExist(err); gone != d.gone {

@@ -118,7 +118,7 @@ func New(opts ...Option) (*Sandbox, error) {
 	} else {
 		s.caps = Detect()
 	}
-	removeStaleDirs(os.TempDir(), "zeval-sandbox-")
+	RemoveStaleDirs(os.TempDir(), "zeval-sandbox-")
 	base, err := os.MkdirTemp("", fmt.Sprintf("zeval-sandbox-%d-*", os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
@@ -651,9 +651,9 @@ func (p *process) Kill() {
 // TempDir is the kernel's private temp dir.
 func (p *process) TempDir() string { return p.c.tmp }
 
-// removeStaleDirs removes dir/prefix<pid>-* directories whose process no longer runs: what a
-// killed zeval left (it could not Close).
-func removeStaleDirs(dir, prefix string) {
+// RemoveStaleDirs removes dir/prefix<pid>-* directories whose process no longer runs: what a
+// killed zeval left (it could not Close). The fork server names its directories the same way.
+func RemoveStaleDirs(dir, prefix string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
