@@ -18,8 +18,11 @@
 //
 // Import (zeval import DIR) is all or nothing: every Z*.json file is read and checked first,
 // every rejected file is reported with its reason in one *BatchError, and only when none is
-// rejected are all of them written, in one transaction. Export (zeval export DIR) writes
-// ZID.json files in the tab-indented layout of the Wikifunctions definitions, each replaced
-// atomically. The zeval commands open the file named by --db, else $ZEVAL_DB, else zeval.db
-// in the working directory.
+// rejected are all of them written, in one transaction. PutBatch is the same for documents
+// from anywhere (the object API's batch route): each may carry its own base revision, and a
+// dry run checks everything in the write transaction and rolls it back. Export (zeval export
+// DIR) writes ZID.json files in the tab-indented layout of the Wikifunctions definitions,
+// each replaced atomically, from one Snapshot (a read transaction, which the object API's
+// export route streams from too). The zeval commands open the file named by --db, else
+// $ZEVAL_DB, else zeval.db in the working directory.
 package store
