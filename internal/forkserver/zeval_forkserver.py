@@ -45,6 +45,7 @@ import tornado.ioloop  # noqa: E402,F401
 import zmq.eventloop.zmqstream  # noqa: E402,F401
 import asyncio  # noqa: E402,F401
 import ctypes  # noqa: E402
+import gc  # noqa: E402
 import random  # noqa: E402
 
 try:
@@ -87,8 +88,13 @@ def _prebuild_shell():
         app.load_config_file()
         cfg = Config(app.config)
         cfg.HistoryManager.hist_file = ":memory:"
-        ipykernel.zmqshell.ZMQInteractiveShell.instance(
+        shell = ipykernel.zmqshell.ZMQInteractiveShell.instance(
             config=cfg, profile_dir=app.profile_dir, compiler_class=XCachingCompiler)
+        # The shell's extensions and startup code (profile startup files, exec_lines), which
+        # the application would run after building its kernel: once, here.
+        app.shell = shell
+        app.init_extensions()
+        app.init_code()
         return None
     except Exception as e:  # noqa: BLE001  the kernels then build their own
         ipykernel.zmqshell.ZMQInteractiveShell.clear_instance()
@@ -105,6 +111,9 @@ def _emit(obj):
 
 def _child(req, status_w, go_r, server_pid, wake_r, wake_w):
     """Runs in the forked child; never returns."""
+    # No collection while the kernel starts: it would walk the server's whole heap, copying
+    # every page it touches, for no garbage.
+    gc.disable()
     code = 1
     log_fd = 2
     try:
@@ -160,8 +169,9 @@ def _child(req, status_w, go_r, server_pid, wake_r, wake_w):
             prebuilt = False
         if prebuilt:
             app.kernel_class = _Kernel
-            # The server loaded the profile and config files already.
+            # The server loaded the profile and config files and ran the startup code already.
             app.init_profile_dir = app.init_config_files = app.load_config_file = lambda: None
+            app.init_extensions = app.init_code = lambda: None
         if len(argv) == 5 and argv[3] == "-f":
             # The usual `-f FILE` alone: skip building traitlets' argument parser for every
             # configurable class (~7 ms of the child's ~45 ms start).
@@ -182,6 +192,7 @@ def _child(req, status_w, go_r, server_pid, wake_r, wake_w):
         os.close(go_r)
         if ok != b"go":
             os._exit(1)
+        gc.enable()
         app.start()
         code = 0
     except SystemExit as e:

@@ -236,13 +236,16 @@ func (k *Kernel) start(ctx context.Context) error {
 	return nil
 }
 
-// waitReady sends kernel_info_request every 20ms until a reply and some IOPub message arrived.
+// waitReady sends kernel_info_request until a reply and some IOPub message arrived: after 2 ms,
+// then at doubling intervals up to every 20 ms (a kernel that is already up answers at once; one
+// that is still starting is not flooded with requests it will all answer).
 func (k *Kernel) waitReady(ctx context.Context, c *conn) error {
 	cl := newCall()
 	var ids []string
 	defer func() { c.forget(ids...) }()
 	replied := false
-	tick := time.NewTicker(20 * time.Millisecond)
+	every := 2 * time.Millisecond
+	tick := time.NewTimer(every)
 	defer tick.Stop()
 	for {
 		// Keep asking until both hold: the status messages of earlier requests may have been
@@ -269,6 +272,8 @@ func (k *Kernel) waitReady(ctx context.Context, c *conn) error {
 				}
 			case <-tick.C:
 				waiting = false
+				every = min(2*every, 20*time.Millisecond)
+				tick.Reset(every)
 			case <-c.dead:
 				return c.gone()
 			case <-ctx.Done():

@@ -147,7 +147,9 @@ func newConn(parent context.Context, info *ConnectionInfo, name string, targets 
 	}
 	// Shell, control and stdin share one identity, or input_request is routed nowhere.
 	id := zmq4.SocketIdentity(newID())
-	retry := []zmq4.Option{zmq4.WithDialerRetry(10 * time.Millisecond), zmq4.WithDialerMaxRetries(-1)}
+	// A refused connect costs microseconds: retry often, since a forked kernel binds its sockets
+	// a few milliseconds after it is started.
+	retry := []zmq4.Option{zmq4.WithDialerRetry(2 * time.Millisecond), zmq4.WithDialerMaxRetries(-1)}
 	c.shell = zmq4.NewDealer(ctx, append(retry, zmq4.WithID(id))...)
 	c.ctrl = zmq4.NewDealer(ctx, append(retry, zmq4.WithID(id))...)
 	c.stdin = zmq4.NewDealer(ctx, append(retry, zmq4.WithID(id))...)
