@@ -22,6 +22,9 @@ type Stats struct {
 	Misses    int64 `json:"misses"`
 	Puts      int64 `json:"puts"`
 	Evictions int64 `json:"evictions"`
+	// Errors counts lookups and writes a shared backend did not carry out: it failed or was
+	// unreachable (each such lookup is also a miss). Always 0 for Memory.
+	Errors int64 `json:"errors"`
 	// Entries and Bytes describe what the cache holds now (-1 when a backend cannot tell).
 	Entries int64 `json:"entries"`
 	Bytes   int64 `json:"bytes"`
