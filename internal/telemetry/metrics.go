@@ -31,6 +31,7 @@ const (
 	MetricCacheHits         = "zeval_cache_hits_total"
 	MetricCacheMisses       = "zeval_cache_misses_total"
 	MetricCacheEvictions    = "zeval_cache_evictions_total"
+	MetricCacheErrors       = "zeval_cache_errors_total"
 	MetricCacheEntries      = "zeval_cache_entries"
 	MetricCacheBytes        = "zeval_cache_bytes"
 	MetricReady             = "zeval_ready"
@@ -250,7 +251,8 @@ type CacheStatser interface {
 	Stats() cache.Stats
 }
 
-// WatchCache exports a cache's counters (hits, misses, evictions, entries, bytes) under name.
+// WatchCache exports a cache's counters (hits, misses, evictions, errors, entries, bytes)
+// under name; entries and bytes only when the backend can tell (not Redis).
 func (m *Metrics) WatchCache(name string, c CacheStatser) {
 	if m == nil || c == nil {
 		return
@@ -319,7 +321,7 @@ type namedCache struct {
 
 // cacheCollector reads cache counters at scrape time.
 type cacheCollector struct {
-	hits, misses, evictions, entries, bytes *prometheus.Desc
+	hits, misses, evictions, errors, entries, bytes *prometheus.Desc
 
 	mu     sync.Mutex
 	caches []namedCache
@@ -330,6 +332,7 @@ func newCacheCollector() *cacheCollector {
 		hits:      prometheus.NewDesc(MetricCacheHits, "Cache lookups that found a value.", []string{"cache"}, nil),
 		misses:    prometheus.NewDesc(MetricCacheMisses, "Cache lookups that found nothing.", []string{"cache"}, nil),
 		evictions: prometheus.NewDesc(MetricCacheEvictions, "Entries a cache evicted.", []string{"cache"}, nil),
+		errors:    prometheus.NewDesc(MetricCacheErrors, "Lookups and writes a shared cache backend failed or skipped while unreachable.", []string{"cache"}, nil),
 		entries:   prometheus.NewDesc(MetricCacheEntries, "Entries a cache holds.", []string{"cache"}, nil),
 		bytes:     prometheus.NewDesc(MetricCacheBytes, "Bytes a cache holds.", []string{"cache"}, nil),
 	}
@@ -342,7 +345,7 @@ func (c *cacheCollector) add(name string, cs CacheStatser) {
 }
 
 func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.evictions, c.entries, c.bytes} {
+	for _, d := range []*prometheus.Desc{c.hits, c.misses, c.evictions, c.errors, c.entries, c.bytes} {
 		ch <- d
 	}
 }
@@ -356,6 +359,7 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.hits, prometheus.CounterValue, float64(s.Hits), nc.name)
 		ch <- prometheus.MustNewConstMetric(c.misses, prometheus.CounterValue, float64(s.Misses), nc.name)
 		ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(s.Evictions), nc.name)
+		ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(s.Errors), nc.name)
 		if s.Entries >= 0 {
 			ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(s.Entries), nc.name)
 		}

@@ -216,3 +216,25 @@ func TestCacheCollector(t *testing.T) {
 		})
 	}
 }
+
+type fakeCache struct{ s cache.Stats }
+
+func (f fakeCache) Stats() cache.Stats { return f.s }
+
+// TestCacheCollectorShared: a shared backend's errors are exported; its entries and bytes,
+// which it cannot tell (-1), are not.
+func TestCacheCollectorShared(t *testing.T) {
+	m := newTestMetrics(t)
+	m.WatchCache("render", fakeCache{cache.Stats{Hits: 4, Misses: 7, Errors: 3, Entries: -1, Bytes: -1}})
+	want := `
+# HELP zeval_cache_errors_total Lookups and writes a shared cache backend failed or skipped while unreachable.
+# TYPE zeval_cache_errors_total counter
+zeval_cache_errors_total{cache="render"} 3
+# HELP zeval_cache_hits_total Cache lookups that found a value.
+# TYPE zeval_cache_hits_total counter
+zeval_cache_hits_total{cache="render"} 4
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), MetricCacheErrors, MetricCacheHits, MetricCacheEntries, MetricCacheBytes); err != nil {
+		t.Error(err)
+	}
+}
