@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zeval/zeval/internal/cache"
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/render"
@@ -33,6 +34,7 @@ func runRender(ctx context.Context, env *cliEnv, args []string) error {
 	timeout := fs.Duration("timeout", render.DefaultTimeout, "time budget of the whole render")
 	callTimeout := fs.Duration("call-timeout", 15*time.Second, "time budget of one call")
 	workers := fs.Int("workers", 0, "calls evaluated at once (default: 16 per CPU)")
+	cacheSpec := fs.String("cache", "none", cacheUsage)
 	forkServer := fs.Bool("python-fork-server", true, "start ipykernel kernels by forking a warm server (milliseconds instead of half a second each)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: zeval render [flags] FILE|-\n\nRenders the page in FILE (- for stdin) and prints the HTML.\n\nflags:")
@@ -89,7 +91,16 @@ func runRender(ctx context.Context, env *cliEnv, args []string) error {
 	if ev != nil {
 		ev.SetCaller(orch.Call)
 	}
-	r := newRenderer(orch, resolver, st, ev, logger, render.WithTimeout(*timeout), render.WithWorkers(*workers))
+	results, closeCache, err := openCache(ctx, *cacheSpec, cache.DefaultMaxBytes, logger)
+	if err != nil {
+		return err
+	}
+	defer closeCache()
+	ropts := []render.Option{render.WithTimeout(*timeout), render.WithWorkers(*workers)}
+	if results != nil {
+		ropts = append(ropts, render.WithCache(results))
+	}
+	r := newRenderer(orch, resolver, st, ev, logger, ropts...)
 	res, err := r.Render(ctx, render.Request{Markup: string(data), Format: f, Metadata: *asJSON})
 	if err != nil {
 		var se *render.SyntaxError
@@ -120,8 +131,8 @@ func runRender(ctx context.Context, env *cliEnv, args []string) error {
 
 // newRenderer wires a page renderer to the orchestrator: functions resolved like the
 // orchestrator resolves them, revision IDs from the store (when there is one) for cache keys,
-// one evaluator session per page (when code runs). One process renders one page, so there is
-// no result cache here (zeval serve has one).
+// one evaluator session per page (when code runs). One process renders one page, so a result
+// cache is worth having only when it is shared (--cache redis://...), not by default.
 func newRenderer(orch *orchestrator.Orchestrator, resolver orchestrator.Resolver, st *store.Store, ev *evaluator.Evaluator, logger *slog.Logger, opts ...render.Option) *render.Renderer {
 	base := []render.Option{render.WithLogger(logger)}
 	if st != nil {

@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/zeval/zeval/internal/api"
-	"github.com/zeval/zeval/internal/cache"
 	"github.com/zeval/zeval/internal/evaluator"
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/pool"
@@ -65,6 +64,7 @@ type serveOptions struct {
 	minIdle, maxKernels      int
 	forkServer, sandbox      bool
 	cacheMB                  int64
+	cache                    string
 	sandboxMemoryMB          int64
 	sandboxCPUs              float64
 	timeout, shutdownTimeout time.Duration
@@ -95,7 +95,8 @@ func serveFlags(fs *flag.FlagSet) (*serveOptions, *string) {
 	fs.BoolVar(&o.sandbox, "sandbox", true, "confine every kernel: memory, CPU and process limits, no network, read-only filesystem but its temp dir (zeval doctor shows what the host supports)")
 	fs.Int64Var(&o.sandboxMemoryMB, "sandbox-memory-mb", 1024, "memory of a confined kernel, in MiB")
 	fs.Float64Var(&o.sandboxCPUs, "sandbox-cpus", 1, "CPU cores of a confined kernel")
-	fs.Int64Var(&o.cacheMB, "cache-mb", 64, "memory for cached results of page renders, in MiB (0: no cache)")
+	fs.StringVar(&o.cache, "cache", "memory", cacheUsage)
+	fs.Int64Var(&o.cacheMB, "cache-mb", 64, "memory for cached results of page renders with --cache memory, in MiB (0: no cache)")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "time budget of one evaluation")
 	fs.IntVar(&o.maxDepth, "max-depth", 256, "limit on nested function calls")
 	fs.Int64Var(&o.maxBody, "max-body", api.DefaultMaxBody, "limit on request body size in bytes")
@@ -361,8 +362,12 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 	if st != nil {
 		renderOpts = append(renderOpts, render.WithVersions(st))
 	}
-	if o.cacheMB > 0 {
-		results := cache.NewMemory(o.cacheMB << 20)
+	results, closeCache, err := openCache(ctx, o.cache, o.cacheMB<<20, s.logger)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, closeCache)
+	if results != nil {
 		s.metrics.WatchCache("render", results)
 		renderOpts = append(renderOpts, render.WithCache(results))
 	}
