@@ -31,9 +31,9 @@ func BenchmarkCall(b *testing.B) {
 			}
 		}
 	})
-	var in *pyInstance
+	var in *kernelInstance
 	for _, sl := range s.slots {
-		in = sl.in.(*pyInstance)
+		in = sl.in.(*kernelInstance)
 	}
 	args := []byte(`{"Z1000K1":{"Z1K1":"Z6","Z6K1":"hello"}}`)
 	b.Run("channel", func(b *testing.B) {

@@ -34,8 +34,11 @@ type Config struct {
 	// NoPython set disables Python.
 	PythonKernel string
 	NoPython     bool
-	// NoJavaScript disables the embedded JavaScript engine.
+	// NoJavaScript disables JavaScript.
 	NoJavaScript bool
+	// JavaScriptKernel, when set, is the kernelspec that runs JavaScript (deno's "deno"),
+	// pooled like Python's kernels, instead of the embedded engine (goja), the default.
+	JavaScriptKernel string
 	// MinIdle and MaxKernels size the Python pool (defaults 2 and 32; a negative MinIdle keeps
 	// no kernel ready: each is started when a session needs it).
 	MinIdle    int
@@ -73,11 +76,13 @@ type Config struct {
 	Logger          *slog.Logger
 }
 
-// Evaluator runs code implementations: Python in Jupyter kernels, JavaScript embedded.
-// Safe for concurrent use.
+// Evaluator runs code implementations: Python in Jupyter kernels, JavaScript embedded or in
+// kernels. Safe for concurrent use.
 type Evaluator struct {
 	cfg    Config
-	py     *pythonRuntime
+	py     *kernelRuntime
+	jsk    *kernelRuntime   // nil unless Config.JavaScriptKernel
+	jsSB   *sandbox.Sandbox // confines jsk's kernels, when Config.Sandbox
 	caller CallFunc
 	dir    string
 	ownDir bool
@@ -120,21 +125,35 @@ func New(cfg Config) (*Evaluator, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Evaluator{cfg: cfg, log: cfg.Logger, warm: map[string][]instance{}}
-	if !cfg.NoJavaScript {
+	if !cfg.NoJavaScript && cfg.JavaScriptKernel == "" {
 		e.js = &jsRuntime{e: e}
 	}
-	if cfg.NoPython {
-		return e, nil
+	if !cfg.NoPython {
+		if err := e.startPython(); err != nil {
+			return nil, err
+		}
 	}
+	if !cfg.NoJavaScript && cfg.JavaScriptKernel != "" {
+		if err := e.startJavaScriptKernels(); err != nil {
+			e.Close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// startPython sets up the Python pool and the call channel.
+func (e *Evaluator) startPython() error {
+	cfg := e.cfg
 	spec, err := jupyter.FindSpec(jupyter.SearchPath(), cfg.PythonKernel)
 	if err != nil {
-		return nil, fmt.Errorf("evaluator: Python kernel: %w", err)
+		return fmt.Errorf("evaluator: Python kernel: %w", err)
 	}
 	e.dir = cfg.RuntimeDir
 	if e.dir == "" {
 		e.dir, err = os.MkdirTemp("", "zeval-")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		e.ownDir = true
 	}
@@ -142,7 +161,7 @@ func New(cfg Config) (*Evaluator, error) {
 	lis, err := newListener(e.dir, shm)
 	if err != nil {
 		e.removeDir()
-		return nil, err
+		return err
 	}
 	kopts, err := e.kernelOptions(spec, shm)
 	if err != nil {
@@ -150,13 +169,14 @@ func New(cfg Config) (*Evaluator, error) {
 		e.closeConfinement()
 		os.RemoveAll(shm)
 		e.removeDir()
-		return nil, err
+		return err
 	}
 	launcher := preparedLauncher{
 		inner: pool.SpecLauncher{Spec: spec, Options: append(kopts, cfg.KernelOptions...)},
 		code:  runtimeDefinition(),
 	}
-	e.py = &pythonRuntime{
+	e.py = &kernelRuntime{
+		lang:           &python,
 		pool:           pool.New(spec.Name, launcher, append([]pool.Option{pool.WithMinIdle(cfg.MinIdle), pool.WithMax(cfg.MaxKernels), pool.WithLogger(cfg.Logger)}, cfg.PoolOptions...)...),
 		lis:            lis,
 		shmDir:         shm,
@@ -164,7 +184,7 @@ func New(cfg Config) (*Evaluator, error) {
 		interruptGrace: time.Second,
 		loadTimeout:    cfg.CallTimeout, // loading runs the code's top level: it counts as code time
 	}
-	return e, nil
+	return nil
 }
 
 // kernelOptions sets up how kernels start: from the fork server when asked and possible, confined
@@ -235,7 +255,7 @@ func (e *Evaluator) SetCaller(f CallFunc) { e.caller = f }
 // Languages lists the programming languages (Z61K1) the evaluator runs.
 func (e *Evaluator) Languages() []string {
 	var langs []string
-	if e.js != nil {
+	if e.js != nil || e.jsk != nil {
 		langs = append(langs, "javascript", "javascript-es2015", "javascript-es2016", "javascript-es2017",
 			"javascript-es2018", "javascript-es2019", "javascript-es2020")
 	}
@@ -265,6 +285,12 @@ func (e *Evaluator) Close() {
 		}
 	}
 	e.closing.Wait()
+	if e.jsk != nil {
+		e.jsk.pool.Close()
+	}
+	if e.jsSB != nil {
+		e.jsSB.Close()
+	}
 	if e.py != nil {
 		e.py.lis.close()
 		e.py.pool.Close()
@@ -416,7 +442,9 @@ type loader interface {
 func (e *Evaluator) runtimeFor(language string) loader {
 	switch {
 	case e.py != nil && isPython(language):
-		return pyLoader{e}
+		return kernelLoader{e.py, e}
+	case e.jsk != nil && isJavaScript(language):
+		return kernelLoader{e.jsk, e}
 	case e.js != nil && isJavaScript(language):
 		return e.js
 	}
@@ -431,11 +459,18 @@ func isJavaScript(language string) bool {
 	return language == "javascript" || strings.HasPrefix(language, "javascript-")
 }
 
-// pyLoader loads Python functions into kernels, answering their nested calls.
-type pyLoader struct{ e *Evaluator }
+// kernelLoader loads functions into the kernels of a runtime, answering their nested calls.
+type kernelLoader struct {
+	rt *kernelRuntime
+	e  *Evaluator
+}
 
-func (l pyLoader) load(ctx context.Context, fn *function) (instance, error) {
-	return l.e.py.load(ctx, fn, l.e.nested)
+func (l kernelLoader) load(ctx context.Context, fn *function) (instance, error) {
+	in, err := l.rt.load(ctx, fn, l.e.nested)
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
 }
 
 // callContext applies the per-call time limit; a nested call shares its outer call's deadline.

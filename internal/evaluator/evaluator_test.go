@@ -380,7 +380,7 @@ func kernelOf(t *testing.T, s *Session, zid string) *jupyter.Kernel {
 	defer s.mu.Unlock()
 	for key, sl := range s.slots {
 		if strings.Contains(key, "/"+zid+"/") {
-			if in, ok := sl.in.(*pyInstance); ok {
+			if in, ok := sl.in.(*kernelInstance); ok {
 				return in.k
 			}
 		}

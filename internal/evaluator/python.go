@@ -18,7 +18,8 @@ import (
 	z "github.com/zeval/zeval/internal/zobject"
 )
 
-// pyLiteral renders s as a Python string literal (JSON strings are valid Python literals).
+// pyLiteral renders s as a Python string literal (JSON strings are valid Python literals, and
+// JavaScript ones).
 func pyLiteral(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
@@ -38,6 +39,31 @@ func runtimeDefinition() string {
 	b.WriteString("_zeval_define('zeval_channel', " + pyLiteral(runtime.PythonChannel) + ")\n")
 	b.WriteString("del _zeval_define, _zs, _zt\n")
 	return b.String()
+}
+
+// kernelLanguage is what the kernel runtime knows of a language: the code it sends to kernels.
+type kernelLanguage struct {
+	name string // "Python", for messages
+	// load is the code that loads fn into a prepared kernel. With a channel (path not ""), the
+	// same request then serves the call channel at path, introduced by token, until it closes.
+	load func(fn *function, path, token, shmDir string) string
+	// fallbackCall is the code that serves one call by execute_request: args is the JSON
+	// object of the arguments. The result comes as text/x-zeval display data or, when the
+	// stack of nested calls is empty, as a "zeval-result:" input request.
+	fallbackCall func(args string) string
+	// noChannel: the runtime has no call channel; every call is an execute_request.
+	noChannel bool
+}
+
+// python is the language of ipykernel and xeus-python kernels.
+var python = kernelLanguage{
+	name: "Python",
+	load: func(fn *function, path, token, shmDir string) string {
+		return "import zeval_executor as _ze, zeval_channel as _zc\n" +
+			"_zc.setup(_ze, " + pyLiteral(fn.code) + ", " + pyLiteral(fn.name) + ", " + pyLiteral(shmDir) + ")\n" +
+			"_zc.serve(" + pyLiteral(path) + ", " + pyLiteral(token) + ")\n"
+	},
+	fallbackCall: func(args string) string { return "_zc.fallback_call(" + pyLiteral(args) + ")" },
 }
 
 // preparedLauncher launches a kernel and loads zeval's runtime modules into it, so that a lease
@@ -63,19 +89,20 @@ func (l preparedLauncher) Launch(ctx context.Context) (*jupyter.Kernel, error) {
 	return k, nil
 }
 
-// pythonRuntime runs Python functions in pooled Jupyter kernels.
-type pythonRuntime struct {
+// kernelRuntime runs the functions of one language in pooled Jupyter kernels.
+type kernelRuntime struct {
+	lang           *kernelLanguage
 	pool           *pool.Pool
-	lis            *listener
+	lis            *listener // nil when the language has no call channel
 	shmDir         string
 	noChannel      bool
 	interruptGrace time.Duration
 	loadTimeout    time.Duration
 }
 
-// pyInstance is one Python function loaded in one leased kernel.
-type pyInstance struct {
-	rt     *pythonRuntime
+// kernelInstance is one function loaded in one leased kernel.
+type kernelInstance struct {
+	rt     *kernelRuntime
 	k      *jupyter.Kernel
 	cc     *chanConn     // nil in fallback mode
 	loaded chan struct{} // closed when the loading execute_request ends (the serve loop returned)
@@ -96,21 +123,22 @@ func newToken() string {
 }
 
 // load leases a kernel and loads fn into it. zcall answers the function's nested calls.
-func (rt *pythonRuntime) load(ctx context.Context, fn *function, zcall zcallFunc) (*pyInstance, error) {
+func (rt *kernelRuntime) load(ctx context.Context, fn *function, zcall zcallFunc) (*kernelInstance, error) {
 	k, err := rt.pool.Lease(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("leasing a %s kernel: %w", rt.pool.Name(), err)
 	}
-	in := &pyInstance{rt: rt, k: k, loaded: make(chan struct{}), zcall: zcall}
+	in := &kernelInstance{rt: rt, k: k, loaded: make(chan struct{}), zcall: zcall}
+	if rt.lang.noChannel {
+		return in, rt.loadPlain(ctx, in, fn)
+	}
 	token := newToken()
 	path := rt.lis.path()
 	if rt.noChannel {
 		path = "/nonexistent/zeval-no-channel.sock"
 	}
 	conns := rt.lis.expect(token)
-	code := "import zeval_executor as _ze, zeval_channel as _zc\n" +
-		"_zc.setup(_ze, " + pyLiteral(fn.code) + ", " + pyLiteral(fn.name) + ", " + pyLiteral(rt.shmDir) + ")\n" +
-		"_zc.serve(" + pyLiteral(path) + ", " + pyLiteral(token) + ")\n"
+	code := rt.lang.load(fn, path, token, rt.shmDir)
 	var loadErr error
 	go func() {
 		defer close(in.loaded)
@@ -137,7 +165,25 @@ func (rt *pythonRuntime) load(ctx context.Context, fn *function, zcall zcallFunc
 	return nil, fmt.Errorf("loading %s into kernel %s: %w", fn.name, k.Name(), err)
 }
 
-func (in *pyInstance) enter() error {
+// loadPlain loads fn with one execute_request that returns (no call channel). A failure of the
+// platform, or loading past the time limit, gives the kernel back and is an error.
+func (rt *kernelRuntime) loadPlain(ctx context.Context, in *kernelInstance, fn *function) error {
+	close(in.loaded)
+	lctx, cancel := context.WithTimeout(ctx, rt.loadTimeout)
+	defer cancel()
+	res, err := in.k.Execute(lctx, rt.lang.load(fn, "", "", ""), jupyter.Silent())
+	if err == nil && res.Status != "ok" {
+		err = fmt.Errorf("loading the function: %s", res.Error.PlainTraceback())
+	}
+	if err != nil {
+		in.k.Shutdown(context.Background()) // it may still be running the code's top level
+		rt.pool.Release(in.k)
+		return fmt.Errorf("loading %s into kernel %s: %w", fn.name, in.k.Name(), err)
+	}
+	return nil
+}
+
+func (in *kernelInstance) enter() error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.broken != nil {
@@ -147,13 +193,13 @@ func (in *pyInstance) enter() error {
 	return nil
 }
 
-func (in *pyInstance) leave() {
+func (in *kernelInstance) leave() {
 	in.mu.Lock()
 	in.inflight--
 	in.mu.Unlock()
 }
 
-func (in *pyInstance) breakWith(err error) {
+func (in *kernelInstance) breakWith(err error) {
 	in.mu.Lock()
 	if in.broken == nil {
 		in.broken = err
@@ -163,7 +209,7 @@ func (in *pyInstance) breakWith(err error) {
 
 // call runs the function on args (a JSON object of normal ZObjects). An error means the platform
 // failed or the time ran out (errTimeLimit); the instance is then unusable.
-func (in *pyInstance) call(ctx context.Context, args json.RawMessage, zcall zcallFunc) (callResult, error) {
+func (in *kernelInstance) call(ctx context.Context, args json.RawMessage, zcall zcallFunc) (callResult, error) {
 	if err := in.enter(); err != nil {
 		return callResult{}, err
 	}
@@ -203,7 +249,7 @@ func (in *pyInstance) call(ctx context.Context, args json.RawMessage, zcall zcal
 }
 
 // invoke calls the function with the arguments as normal ZObjects over the channel.
-func (in *pyInstance) invoke(ctx context.Context, args []z.Field) (*z.Object, error) {
+func (in *kernelInstance) invoke(ctx context.Context, args []z.Field) (*z.Object, error) {
 	buf := make([]byte, 0, 256)
 	buf = append(buf, '{')
 	for i, f := range args {
@@ -224,14 +270,14 @@ func (in *pyInstance) invoke(ctx context.Context, args []z.Field) (*z.Object, er
 	}
 	out, perr := z.Parse(res.z22)
 	if perr != nil {
-		return failed(z.ErrorString(z.CodeInEvaluation, "The Python runtime returned an invalid result: "+perr.Error())), nil
+		return failed(z.ErrorString(z.CodeInEvaluation, "The "+in.rt.lang.name+" runtime returned an invalid result: "+perr.Error())), nil
 	}
 	return out, nil
 }
 
 // platformError explains a broken channel by the kernel's death when that is the cause (the
 // channel usually breaks a moment before the death is reported).
-func (in *pyInstance) platformError(err error) error {
+func (in *kernelInstance) platformError(err error) error {
 	select {
 	case <-in.k.Done():
 	case <-time.After(500 * time.Millisecond):
@@ -253,7 +299,7 @@ type injected struct {
 // nested calls travel as input_request on the stdin channel. While the code waits in such a
 // nested call, the kernel cannot take another execute_request, so a call into it (A → B → A) is
 // handed over in the reply to the waiting input_request and served on top, as on the channel.
-func (in *pyInstance) fallbackCall(ctx context.Context, args json.RawMessage, zcall zcallFunc) (callResult, error) {
+func (in *kernelInstance) fallbackCall(ctx context.Context, args json.RawMessage, zcall zcallFunc) (callResult, error) {
 	in.mu.Lock()
 	if n := len(in.parked); n > 0 {
 		park := in.parked[n-1]
@@ -275,8 +321,25 @@ func (in *pyInstance) fallbackCall(ctx context.Context, args json.RawMessage, zc
 
 	in.fbMu.Lock()
 	defer in.fbMu.Unlock()
-	stop := context.AfterFunc(ctx, func() { _ = in.k.Interrupt(context.Background()) })
-	defer stop()
+	// Out of time: interrupt, and shut the kernel down if the code does not stop (deno's
+	// kernel dies of the interrupt anyway). Execute then returns.
+	var killerMu sync.Mutex
+	var killer *time.Timer
+	stop := context.AfterFunc(ctx, func() {
+		_ = in.k.Interrupt(context.Background())
+		killerMu.Lock()
+		killer = time.AfterFunc(in.rt.interruptGrace, func() { in.k.Shutdown(context.Background()) })
+		killerMu.Unlock()
+	})
+	defer func() {
+		stop()
+		killerMu.Lock()
+		if killer != nil {
+			killer.Stop()
+		}
+		killerMu.Unlock()
+	}()
+	var final *callResult // the answer, when the runtime sends it as an input request
 	type nest struct {
 		park    chan injected
 		done    chan json.RawMessage
@@ -309,7 +372,12 @@ func (in *pyInstance) fallbackCall(ctx context.Context, args json.RawMessage, zc
 			go func() { n.done <- zcall(ctx, json.RawMessage(z7)) }()
 			return wait(n)
 		}
-		if res, ok := strings.CutPrefix(prompt, "zeval-result:"); ok && len(stack) > 0 {
+		if res, ok := strings.CutPrefix(prompt, "zeval-result:"); ok {
+			if len(stack) == 0 {
+				r := decodeFallback([]byte(res))
+				final = &r
+				return "{}", nil
+			}
 			top := stack[len(stack)-1]
 			if top.pending != nil {
 				top.pending.reply <- decodeFallback([]byte(res))
@@ -319,15 +387,18 @@ func (in *pyInstance) fallbackCall(ctx context.Context, args json.RawMessage, zc
 		}
 		return "", nil
 	}
-	res, err := in.k.Execute(context.WithoutCancel(ctx), "_zc.fallback_call("+pyLiteral(string(args))+")",
+	res, err := in.k.Execute(context.WithoutCancel(ctx), in.rt.lang.fallbackCall(string(args)),
 		jupyter.Silent(), jupyter.WithInput(input))
-	if err != nil {
-		return callResult{}, in.platformError(err)
-	}
 	if ctx.Err() != nil {
 		in.breakWith(errTimeLimit)
 		in.k.Shutdown(context.Background())
 		return callResult{}, fmt.Errorf("%w: %w", errTimeLimit, ctx.Err())
+	}
+	if err != nil {
+		return callResult{}, in.platformError(err)
+	}
+	if final != nil {
+		return *final, nil
 	}
 	for _, o := range res.Outputs {
 		if v, ok := o.Data["text/x-zeval"].(string); ok {
@@ -353,14 +424,14 @@ func decodeFallback(b []byte) callResult {
 }
 
 // close ends the serve loop and gives the kernel back to the pool, which shuts it down.
-func (in *pyInstance) close() {
+func (in *kernelInstance) close() {
 	if in.cc != nil {
 		in.cc.close()
 	}
 	in.rt.pool.Release(in.k)
 }
 
-func (in *pyInstance) describe() string {
+func (in *kernelInstance) describe() string {
 	mode := "call channel"
 	if in.cc == nil {
 		mode = "execute_request"
@@ -369,7 +440,7 @@ func (in *pyInstance) describe() string {
 }
 
 // usable reports whether the instance can take more calls.
-func (in *pyInstance) usable() bool {
+func (in *kernelInstance) usable() bool {
 	in.mu.Lock()
 	broken := in.broken != nil
 	in.mu.Unlock()
