@@ -130,6 +130,8 @@ func TestServeBadInput(t *testing.T) {
 		{"public admin", []string{"serve", "--db", "none", "--code", "none", "--addr", "127.0.0.1:0", "--admin-addr", "0.0.0.0:0"}, 1, "loopback"},
 		{"bad otlp endpoint", []string{"serve", "--db", "none", "--code", "none", "--addr", "127.0.0.1:0", "--otlp-endpoint", "ftp://x"}, 1, "OTLP"},
 		{"bad sample ratio", []string{"serve", "--db", "none", "--code", "none", "--addr", "127.0.0.1:0", "--trace-sample-ratio", "2"}, 1, "trace-sample-ratio"},
+		{"bad cache", []string{"serve", "--db", "none", "--code", "none", "--addr", "127.0.0.1:0", "--cache", "disk"}, 1, `--cache "disk"`},
+		{"bad cache URL", []string{"serve", "--db", "none", "--code", "none", "--addr", "127.0.0.1:0", "--cache", "redis://h?ttl=soon"}, 1, `ttl="soon"`},
 		{"help", []string{"serve", "-h"}, 0, "ZEVAL_"},
 	}
 	for _, tt := range tests {
