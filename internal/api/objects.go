@@ -32,6 +32,8 @@ import (
 //	GET  /v1/objects                 list: type=Z8, label= (exact), prefix= (ignoring case),
 //	                                 language=Z1002, aliases=true, ref=Z14K1:Z801 (or Z60K1:en),
 //	                                 after=, limit=.
+//	POST /v1/objects:batch           many objects in one transaction, all or nothing (batch.go).
+//	GET  /v1/objects:export          every object, from one snapshot, as NDJSON (batch.go).
 //
 // Errors are JSON {"error": message, "status": code, "z5": Z5}: 400 for a body that is not
 // JSON or a bad parameter (Z501, Z500), 404 for an unknown object or revision (Z504), 412 for
@@ -58,6 +60,7 @@ func WithObjectsDefaultAuthor(a string) ObjectsOption {
 type objectsHandler struct {
 	store         *store.Store
 	maxBody       int64
+	maxBatchBody  int64
 	logger        *slog.Logger
 	defaultAuthor string
 	mux           *http.ServeMux
@@ -67,7 +70,7 @@ type objectsHandler struct {
 // at /v1/objects and /v1/objects/: it matches full paths itself. It is safe for concurrent
 // use. With a nil store every request gets a 503.
 func NewObjectsHandler(s *store.Store, opts ...ObjectsOption) http.Handler {
-	h := &objectsHandler{store: s, maxBody: store.DefaultMaxObjectBytes, defaultAuthor: "anonymous"}
+	h := &objectsHandler{store: s, maxBody: store.DefaultMaxObjectBytes, maxBatchBody: DefaultMaxBatchBody, defaultAuthor: "anonymous"}
 	for _, o := range opts {
 		o(h)
 	}
@@ -76,6 +79,9 @@ func NewObjectsHandler(s *store.Store, opts ...ObjectsOption) http.Handler {
 	}
 	if h.maxBody <= 0 {
 		h.maxBody = store.DefaultMaxObjectBytes
+	}
+	if h.maxBatchBody <= 0 {
+		h.maxBatchBody = DefaultMaxBatchBody
 	}
 	mux := http.NewServeMux()
 	if s == nil {
@@ -91,11 +97,15 @@ func NewObjectsHandler(s *store.Store, opts ...ObjectsOption) http.Handler {
 	mux.HandleFunc("GET /v1/objects/{zid}/revisions", h.revisions)
 	mux.HandleFunc("GET /v1/objects", h.list)
 	mux.HandleFunc("GET /v1/objects/{$}", h.list)
+	mux.HandleFunc("POST /v1/objects:batch", h.batch)
+	mux.HandleFunc("GET /v1/objects:export", h.export)
 	// Without a method, these match only when the method-specific patterns above do not.
 	mux.HandleFunc("/v1/objects/{zid}", objMethodNotAllowed("GET, HEAD, PUT"))
 	mux.HandleFunc("/v1/objects/{zid}/revisions", objMethodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("/v1/objects", objMethodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("/v1/objects/{$}", objMethodNotAllowed("GET, HEAD"))
+	mux.HandleFunc(BatchPath, objMethodNotAllowed("POST"))
+	mux.HandleFunc(ExportPath, objMethodNotAllowed("GET, HEAD"))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		objError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path,
 			z.ErrorString(z.CodeUnknown, "no route for "+r.URL.Path))
@@ -142,15 +152,8 @@ func (h *objectsHandler) put(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			msg := fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)
-			objError(w, http.StatusRequestEntityTooLarge, msg, z.ErrorString(z.CodeUnknown, msg))
-			return
-		}
-		objError(w, http.StatusBadRequest, "cannot read request body: "+err.Error(), z.ErrorString(z.CodeUnknown, err.Error()))
+	body, ok := objReadBody(w, r, h.maxBody)
+	if !ok {
 		return
 	}
 	edit := store.Edit{
@@ -335,38 +338,63 @@ func objParseList(v url.Values) (store.Query, string) {
 	return q, ""
 }
 
+// objReadBody reads a request body of at most limit bytes, or answers 413 or 400.
+func objReadBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			msg := fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)
+			objError(w, http.StatusRequestEntityTooLarge, msg, z.ErrorString(z.CodeUnknown, msg))
+			return nil, false
+		}
+		objError(w, http.StatusBadRequest, "cannot read request body: "+err.Error(), z.ErrorString(z.CodeUnknown, err.Error()))
+		return nil, false
+	}
+	return body, true
+}
+
 // storeError answers an error from the store with its status and Z5.
 func (h *objectsHandler) storeError(w http.ResponseWriter, r *http.Request, zid string, body []byte, err error) {
+	status, msg, z5 := h.classify(r, zid, body, err)
+	if status == 0 {
+		h.logger.LogAttrs(r.Context(), slog.LevelError, "store failure", slog.String("method", r.Method),
+			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+		status, msg, z5 = http.StatusInternalServerError, "store failure", z.ErrorString(z.CodeUnknown, "store failure").CanonicalJSON()
+	}
+	objErrorRaw(w, status, msg, z5)
+}
+
+// classify gives an error from the store its status, message and Z5; status 0 when the
+// error is none the object API knows (a failure of the store itself).
+func (h *objectsHandler) classify(r *http.Request, zid string, body []byte, err error) (int, string, []byte) {
 	var (
 		ie *store.InvalidError
 		lc *store.LabelClashError
 	)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		objError(w, http.StatusNotFound, err.Error(), z.ErrorString(z.CodeZIDNotFound, zid))
+		return http.StatusNotFound, err.Error(), z.ErrorString(z.CodeZIDNotFound, zid).CanonicalJSON()
 	case errors.Is(err, store.ErrMalformed):
-		objError(w, http.StatusBadRequest, err.Error(), z.ErrorString(z.CodeSyntax, objReason(err), objTruncate(string(body), 1024)))
+		return http.StatusBadRequest, err.Error(), z.ErrorString(z.CodeSyntax, objReason(err), objTruncate(string(body), 1024)).CanonicalJSON()
 	case errors.Is(err, store.ErrValidatorPanic):
 		h.logger.LogAttrs(r.Context(), slog.LevelError, "validator panic", slog.String("zid", zid), slog.String("error", err.Error()))
-		objError(w, http.StatusInternalServerError, "the validator failed", z.ErrorString(z.CodeUnknown, "the validator failed"))
+		return http.StatusInternalServerError, "the validator failed", z.ErrorString(z.CodeUnknown, "the validator failed").CanonicalJSON()
 	case errors.As(err, &lc):
-		objError(w, http.StatusUnprocessableEntity, err.Error(), z.ErrorString(z.CodeLabelClash, lc.Other, lc.Language))
+		return http.StatusUnprocessableEntity, err.Error(), z.ErrorString(z.CodeLabelClash, lc.Other, lc.Language).CanonicalJSON()
 	case errors.As(err, &ie):
-		objErrorRaw(w, http.StatusUnprocessableEntity, err.Error(), objInvalidZ5(ie))
+		return http.StatusUnprocessableEntity, err.Error(), objInvalidZ5(ie)
 	case errors.Is(err, store.ErrTooLarge):
-		objError(w, http.StatusRequestEntityTooLarge, err.Error(), z.ErrorString(z.CodeUnknown, objReason(err)))
+		return http.StatusRequestEntityTooLarge, err.Error(), z.ErrorString(z.CodeUnknown, objReason(err)).CanonicalJSON()
 	case errors.Is(err, store.ErrConflict):
-		objError(w, http.StatusPreconditionFailed, err.Error(), z.ErrorString(z.CodeUnknown, err.Error()))
+		return http.StatusPreconditionFailed, err.Error(), z.ErrorString(z.CodeUnknown, err.Error()).CanonicalJSON()
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		// The client has gone or timed out; whatever we write is best effort.
-		objError(w, http.StatusServiceUnavailable, "request canceled", z.ErrorString(z.CodeUnknown, "request canceled"))
+		return http.StatusServiceUnavailable, "request canceled", z.ErrorString(z.CodeUnknown, "request canceled").CanonicalJSON()
 	case errors.Is(err, store.ErrBadEdit):
-		objError(w, http.StatusBadRequest, err.Error(), z.ErrorString(z.CodeUnknown, err.Error()))
-	default:
-		h.logger.LogAttrs(r.Context(), slog.LevelError, "store failure", slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.String("error", err.Error()))
-		objError(w, http.StatusInternalServerError, "store failure", z.ErrorString(z.CodeUnknown, "store failure"))
+		return http.StatusBadRequest, err.Error(), z.ErrorString(z.CodeUnknown, err.Error()).CanonicalJSON()
 	}
+	return 0, "", nil
 }
 
 // objInvalidZ5 is the Z5 of an object the store refused: the validator's own Z5 when its error

@@ -87,6 +87,8 @@ func exampleRequest(rt Route) *http.Request {
 		body = `{"zobject":{"Z1K1":"Z7","Z7K1":"Z801","Z801K1":"x"}}`
 	case path == "/v1/render":
 		body = `{"markup": "{{#function:Z10013|x}}", "format": "html"}`
+	case path == BatchPath:
+		body = `{"objects":[{"object":` + objZ2("Z990002", `"a string"`, "OpenAPI batch") + `}]}`
 	case rt.Method == "PUT":
 		path = "/v1/objects/Z990001"
 		body = objZ2("Z990001", `"a string"`, "OpenAPI check")

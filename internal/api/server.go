@@ -61,6 +61,8 @@ func New(orch *orchestrator.Orchestrator, opts ...Option) *Server {
 	if s.objects != nil {
 		mux.Handle("/v1/objects/", s.objects)
 		mux.Handle("/v1/objects", s.objects)
+		mux.Handle(BatchPath, s.objects)
+		mux.Handle(ExportPath, s.objects)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		respondError(w, http.StatusNotFound, "no route for "+r.Method+" "+r.URL.Path)
