@@ -113,6 +113,11 @@ func WithRequestTimeout(d time.Duration) Option { return func(l *Limiter) { l.re
 // WithMaxBody refuses bodies over n bytes (0: no limit here; the handlers have their own).
 func WithMaxBody(n int64) Option { return func(l *Limiter) { l.maxBody = n } }
 
+// WithMaxBodyFor gives some requests a limit of their own: f(r) when it is more than 0, else
+// the WithMaxBody limit. A route that takes many objects at once may allow more than the
+// others.
+func WithMaxBodyFor(f func(*http.Request) int64) Option { return func(l *Limiter) { l.maxBodyFor = f } }
+
 // WithMaxCallers bounds how many callers' buckets are remembered (default 10000); past it
 // the longest idle are forgotten, which only ever gives a caller a full bucket again.
 func WithMaxCallers(n int) Option { return func(l *Limiter) { l.maxCallers = n } }
@@ -185,6 +190,7 @@ type Limiter struct {
 	maxQueue        int
 	requestTimeout  time.Duration
 	maxBody         int64
+	maxBodyFor      func(*http.Request) int64
 	maxCallers      int
 	onReject        func(string)
 	onWait          func(time.Duration)
@@ -281,13 +287,19 @@ func (l *Limiter) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 			return
 		}
 	}
-	if l.maxBody > 0 {
-		if r.ContentLength > l.maxBody {
+	maxBody := l.maxBody
+	if l.maxBodyFor != nil {
+		if n := l.maxBodyFor(r); n > 0 {
+			maxBody = n
+		}
+	}
+	if maxBody > 0 {
+		if r.ContentLength > maxBody {
 			l.reject(w, r, caller, http.StatusRequestEntityTooLarge, ReasonBodyTooBig, 0,
-				fmt.Sprintf("request body is larger than %d bytes", l.maxBody), z.CodeUnknown)
+				fmt.Sprintf("request body is larger than %d bytes", maxBody), z.CodeUnknown)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, l.maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	}
 	exempt := l.exempt(r)
 	if !exempt && l.rate > 0 {

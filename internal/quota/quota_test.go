@@ -531,6 +531,42 @@ func TestBodyLimit(t *testing.T) {
 	})
 }
 
+// TestBodyLimitFor: a route with a limit of its own may take more than the others, and no
+// more than its own.
+func TestBodyLimitFor(t *testing.T) {
+	l, err := New(WithMaxBody(10), WithAnonymousWrites(), WithMaxBodyFor(func(r *http.Request) int64 {
+		if r.URL.Path == "/v1/objects:batch" {
+			return 100
+		}
+		return 0
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := l.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+		}
+	}))
+	tests := []struct {
+		path string
+		size int
+		want int
+	}{
+		{"/v1/objects:batch", 100, 200},
+		{"/v1/objects:batch", 101, 413},
+		{"/v1/objects/Z1", 10, 200},
+		{"/v1/objects/Z1", 11, 413},
+	}
+	for _, tc := range tests {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", tc.path, strings.NewReader(strings.Repeat("x", tc.size))))
+		if rec.Code != tc.want {
+			t.Errorf("POST %s with %d bytes = %d, want %d", tc.path, tc.size, rec.Code, tc.want)
+		}
+	}
+}
+
 func TestParseTokens(t *testing.T) {
 	tests := []struct {
 		name    string
