@@ -27,6 +27,7 @@ type doctorReport struct {
 	Pools       []doctorPool         `json:"pools"`
 	Protections []sandbox.Protection `json:"protections"`
 	Probes      []doctorProbe        `json:"probes"`
+	JavaScript  doctorJS             `json:"javascript"`
 	Failures    []string             `json:"failures,omitempty"`
 }
 
@@ -76,6 +77,7 @@ func runDoctor(ctx context.Context, env *cliEnv, args []string) error {
 	only := fs.String("kernel", "", "check only these kernelspecs (comma-separated; default: every Python one)")
 	startTimeout := fs.Duration("start-timeout", 60*time.Second, "how long a kernel may take to start")
 	noSandbox := fs.Bool("no-sandbox", false, "skip the sandboxed kernels")
+	jsKernel := fs.String("javascript-kernel", os.Getenv(envName("javascript-kernel")), "the JavaScript engine to check, as zeval serve takes it: a kernelspec (deno), or empty for the embedded one (default $ZEVAL_JAVASCRIPT_KERNEL)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.stderr, "usage: zeval doctor [--json] [--kernel NAME,...] [--no-sandbox]")
 		fmt.Fprintln(env.stderr, "Finds the kernelspecs, starts each Python one plainly, from the fork server and sandboxed, runs 1+1,")
@@ -90,6 +92,11 @@ func runDoctor(ctx context.Context, env *cliEnv, args []string) error {
 		return exitError{2}
 	}
 	rep := doctor(ctx, *only, *startTimeout, !*noSandbox)
+	rep.JavaScript = doctorJavaScript(ctx, *jsKernel, *startTimeout)
+	if !rep.JavaScript.OK {
+		rep.Failures = append(rep.Failures, "javascript ("+rep.JavaScript.Engine+"): "+rep.JavaScript.Error)
+		rep.OK = false
+	}
 	if *asJSON {
 		enc := json.NewEncoder(env.stdout)
 		enc.SetIndent("", "  ")
@@ -399,6 +406,7 @@ func printDoctor(w io.Writer, rep *doctorReport) {
 		}
 		tw.Flush()
 	}
+	printDoctorJS(w, rep.JavaScript)
 	if rep.OK {
 		fmt.Fprintln(w, "doctor: all required checks passed")
 		return

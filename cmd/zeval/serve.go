@@ -61,6 +61,7 @@ type serveOptions struct {
 	addr, adminAddr          string
 	db, defs                 string
 	code, pythonKernel       string
+	javaScriptKernel         string
 	minIdle, maxKernels      int
 	forkServer, sandbox      bool
 	cacheMB                  int64
@@ -89,6 +90,7 @@ func serveFlags(fs *flag.FlagSet) (*serveOptions, *string) {
 	fs.StringVar(&o.defs, "defs", "", "folder of Z*.json persistent objects to resolve ZIDs from, after the store")
 	fs.StringVar(&o.code, "code", "js,python", "languages code implementations run in: js, python, js,python, or none")
 	fs.StringVar(&o.pythonKernel, "python-kernel", "python3", "kernelspec that runs Python code (ipykernel's python3, or xpython)")
+	fs.StringVar(&o.javaScriptKernel, "javascript-kernel", "", "kernelspec that runs JavaScript code (deno), pooled like Python's; empty: the embedded engine (goja). deno's kernel speaks only TCP, so it needs --sandbox=false")
 	fs.IntVar(&o.minIdle, "python-min-idle", 2, "Python kernels kept started and idle (0: start each on demand)")
 	fs.IntVar(&o.maxKernels, "python-max-kernels", 32, "most Python kernels at once, idle, leased and starting")
 	fs.BoolVar(&o.forkServer, "python-fork-server", true, "start ipykernel kernels by forking a warm server (milliseconds instead of half a second)")
@@ -446,7 +448,7 @@ func (s *service) openEvaluator(o serveOptions, obs telemetry.Observers) (*evalu
 		confine = []sandbox.Option{sandbox.WithMemory(o.sandboxMemoryMB << 20), sandbox.WithCPUs(o.sandboxCPUs)}
 	}
 	return evaluator.New(evaluator.Config{
-		NoJavaScript: !js, NoPython: !python, PythonKernel: o.pythonKernel,
+		NoJavaScript: !js, NoPython: !python, PythonKernel: o.pythonKernel, JavaScriptKernel: o.javaScriptKernel,
 		MinIdle: minIdle, MaxKernels: o.maxKernels, Logger: s.logger,
 		ForkServer: o.forkServer, Sandbox: confine,
 		PoolOptions:     []pool.Option{pool.WithStartObserver(s.metrics.KernelStartObserver(o.pythonKernel))},
