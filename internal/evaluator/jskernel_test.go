@@ -298,3 +298,46 @@ func TestJavaScriptKernelConfig(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkJavaScriptCall measures one warm call of a trivial JavaScript function through
+// Evaluate, in the embedded engine and in the deno kernel (one execute_request, the result over
+// the stdin channel), and prints their ratio.
+//
+//	go test -run XXX -bench JavaScriptCall -benchtime 2s ./internal/evaluator/
+func BenchmarkJavaScriptCall(b *testing.B) {
+	code := "function Z1000(Z1000K1) { return Z1000K1; }"
+	perCall := map[string]time.Duration{}
+	for _, c := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"embedded", Config{NoPython: true}},
+		{"deno", Config{NoPython: true, JavaScriptKernel: denoKernel, MinIdle: 1}},
+	} {
+		e, err := New(c.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := e.NewSession()
+		ctx := WithSession(context.Background(), s)
+		call := z.NewRecord(z.NewRef("Z7"), z.KV("Z7K1", testFunction(b, "Z1000", code)), z.KV("Z1000K1", z.NewString("hello")))
+		if out, err := e.Evaluate(ctx, "javascript", call); err != nil || out.Get("Z22K1").StringValue() != "hello" {
+			b.Fatalf("%s: first call %v %v", c.name, out, err)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			began := time.Now()
+			for b.Loop() {
+				if _, err := e.Evaluate(ctx, "javascript", call); err != nil {
+					b.Fatal(err)
+				}
+			}
+			perCall[c.name] = time.Since(began) / time.Duration(b.N)
+		})
+		s.Close()
+		e.Close()
+	}
+	if perCall["embedded"] > 0 {
+		fmt.Printf("JavaScript call: embedded %v, deno kernel %v: %.0f× the embedded engine\n",
+			perCall["embedded"], perCall["deno"], float64(perCall["deno"])/float64(perCall["embedded"]))
+	}
+}
