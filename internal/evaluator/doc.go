@@ -15,6 +15,15 @@
 // the session; the kernel keeps serving calls that arrive while it waits, so A → B → A works.
 // A depth limit turns runaway recursion into a Z5.
 //
+// JavaScript runs in the embedded engine (package js) unless Config.JavaScriptKernel names a
+// kernelspec (deno's): then it runs in pooled kernels as Python does, with runtime's
+// zeval_executor.js loaded when the pool prepares a kernel. That runtime has no call channel:
+// every call is an execute_request, and its result and nested calls travel as input requests on
+// the stdin channel (deno publishes display data from a queue that may drain after the request
+// went idle). deno's kernel takes no ipc transport, so it is reached over TCP, and a sandbox
+// without network cannot hold it: New refuses that. It dies of the interrupt a time limit sends;
+// the call answers the time-limit Z5 as usual.
+//
 // Limits: each call has a wall-clock limit. When it runs out the kernel is interrupted; if the
 // code does not stop within a second the kernel is killed. Either way the call answers a Z5 and
 // the function's next call in the session gets a fresh kernel.

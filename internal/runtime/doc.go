@@ -15,6 +15,11 @@
 // User code calls other functions with W.Call("Z802", Z802K1=...), which goes through
 // call_hook(z7) -> Z22; hooks may re-enter call().
 //
+// It also owns javascript/zeval_executor.js (JavaScriptExecutor), the JavaScript executor for
+// Jupyter kernels such as deno's: loaded once into a kernel, it defines __zeval (setup, then
+// fallbackCall once per call), converts values as the embedded engine (package js) does, and
+// sends nested calls and the result through prompt(), an input request on the stdin channel.
+//
 // It must not know: sockets, the Jupyter protocol, kernels or pools (package evaluator and the
 // channel loop do the I/O), nor how nested calls are evaluated (the orchestrator). The Go side
 // is only the embedded source.
