@@ -18,7 +18,8 @@ reaps them and reports their exits: no zombie is left even where pid 1 does not 
 keeper exits once the worker is gone and it has no child left, which closes the event pipe.
 
 The server creates no threads and no ZeroMQ context before forking (both would be broken in the
-child). Each child: new session (so its pid is its process group), SIGKILL when the server dies,
+child). It forks each child ahead of its request (one standby child, waiting for its request on a
+pipe), so that a request does not wait for the fork. Each child: new session (so its pid is its process group), SIGKILL when the server dies,
 stdin from /dev/null, stdout and stderr to its log, the sandbox plan applied, then ipykernel's
 IPKernelApp with the request's argv. The server itself exits when its request pipe closes,
 killing its children's groups.
@@ -109,8 +110,9 @@ def _emit(obj):
         data = data[n:]
 
 
-def _child(req, status_w, go_r, server_pid, wake_r, wake_w):
-    """Runs in the forked child; never returns."""
+def _child(req_r, status_w, go_r, server_pid, wake_r, wake_w):
+    """Runs in the forked child; never returns. The child is forked ahead of its request (a
+    standby): it does what does not depend on the request, then waits for the request on req_r."""
     # No collection while the kernel starts: it would walk the server's whole heap, copying
     # every page it touches, for no garbage.
     gc.disable()
@@ -132,6 +134,19 @@ def _child(req, status_w, go_r, server_pid, wake_r, wake_w):
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
+        data = b""
+        while True:
+            try:
+                b = os.read(req_r, 65536)
+            except InterruptedError:
+                continue
+            if not b:
+                break
+            data += b
+        os.close(req_r)
+        if not data:
+            os._exit(0)  # the server is closing
+        req = json.loads(data)
         log = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -224,6 +239,17 @@ def _child(req, status_w, go_r, server_pid, wake_r, wake_w):
 PR_SET_CHILD_SUBREAPER = 36
 
 
+def _kill(pid):
+    """Kills a child's process group, or the child itself if it has no group of its own yet."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def _status(status):
     if os.WIFSIGNALED(status):
         return {"signal": os.WTERMSIG(status)}
@@ -280,28 +306,68 @@ def serve():
             if pid == 0:
                 return
             children.discard(pid)
+            if standby and standby[0][0] == pid:
+                drop_standby()
             if os.WIFSIGNALED(status):
                 _emit({"exit": pid, "signal": os.WTERMSIG(status)})
             else:
                 _emit({"exit": pid, "code": os.WEXITSTATUS(status)})
 
-    def spawn(req):
-        status_r, status_w = os.pipe()
-        go_r, go_w = os.pipe()
+    standby = []  # at most one child, forked ahead: (pid, req_w, status_r, go_w)
+
+    def fork_standby():
+        """Forks the child for the next request, so that a request does not wait for the fork
+        (a few milliseconds: the server's page tables are copied)."""
+        fds = []
         try:
+            for _ in range(3):
+                fds.extend(os.pipe())
+            req_r, req_w, status_r, status_w, go_r, go_w = fds
             pid = os.fork()
-        except OSError as e:
-            for fd in (status_r, status_w, go_r, go_w):
+        except OSError:
+            for fd in fds:
                 os.close(fd)
+            raise
+        if pid == 0:
+            for fd in (req_w, status_r, go_w):
+                os.close(fd)
+            _child(req_r, status_w, go_r, server_pid, wake_r, wake_w)
+        for fd in (req_r, status_w, go_r):
+            os.close(fd)
+        children.add(pid)
+        standby.append((pid, req_w, status_r, go_w))
+
+    def drop_standby():
+        pid, req_w, status_r, go_w = standby.pop()
+        for fd in (req_w, status_r, go_w):
+            os.close(fd)
+        _kill(pid)
+
+    def hand(req):
+        """Gives req to the standby child (forking one if there is none, or if it died).
+        Returns (pid, status_r, go_w), or raises OSError."""
+        for _ in range(2):
+            if not standby:
+                fork_standby()
+            pid, req_w, status_r, go_w = standby[0]
+            try:
+                data = json.dumps(req).encode()
+                while data:
+                    data = data[os.write(req_w, data):]
+            except OSError:  # EPIPE: the standby died
+                drop_standby()
+                continue
+            standby.pop()
+            os.close(req_w)
+            return pid, status_r, go_w
+        raise OSError("standby children die at once")
+
+    def spawn(req):
+        try:
+            pid, status_r, go_w = hand(req)
+        except OSError as e:
             _emit({"id": req.get("id"), "error": "fork: %s" % e})
             return
-        if pid == 0:
-            os.close(status_r)
-            os.close(go_w)
-            _child(req, status_w, go_r, server_pid, wake_r, wake_w)
-        os.close(status_w)
-        os.close(go_r)
-        children.add(pid)
         msg = b""
         while True:
             b = os.read(status_r, 4096)
@@ -313,10 +379,7 @@ def serve():
             os.close(go_w)
             err = msg.decode(errors="replace")[len("error "):] if msg.startswith(b"error ") else \
                 "the child exited before it was set up"
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            _kill(pid)
             _emit({"id": req.get("id"), "error": err, "pid": pid})
             return
         _emit({"id": req.get("id"), "pid": pid})
@@ -333,13 +396,18 @@ def serve():
                     f.write("zeval fork server: joining cgroup: %s\n" % e)
             except OSError:
                 pass
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            _kill(pid)
         finally:
             os.close(go_w)
+            try:
+                fork_standby()
+            except OSError:
+                pass  # the next request forks its own
 
+    try:
+        fork_standby()
+    except OSError:
+        pass  # the first request forks its own
     while not closed:
         try:
             events = sel.select()
@@ -374,11 +442,10 @@ def serve():
                 else:
                     _emit({"id": req.get("id"), "error": "unknown op %r" % req.get("op")})
         reap()
+    while standby:
+        drop_standby()
     for pid in list(children):
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        _kill(pid)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     while children:  # reap them all, so that none is left as a zombie
         try:
