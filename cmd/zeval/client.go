@@ -54,6 +54,7 @@ type serverError struct {
 	Message    string
 	Z5         json.RawMessage
 	RetryAfter string
+	Body       []byte // the whole reply, for refusals with more than a message
 }
 
 func (e *serverError) Error() string {
@@ -70,6 +71,27 @@ func (e *serverError) Error() string {
 // do sends a request and decodes a 2xx JSON reply into out (when not nil). Any other status
 // is a *serverError with the server's message.
 func (c *apiClient) do(ctx context.Context, method, path string, body []byte, out any) error {
+	resp, err := c.send(ctx, method, path, body, "application/json")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := readReply(resp, method, path)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("the reply of %s %s is not what was expected: %w", method, path, err)
+	}
+	return nil
+}
+
+// send sends a request and returns the reply, whose body the caller closes, when its status
+// is 2xx. Any other status is a *serverError with the server's message.
+func (c *apiClient) send(ctx context.Context, method, path string, body []byte, accept string) (*http.Response, error) {
 	u := *c.base
 	p, q, _ := strings.Cut(path, "?")
 	u.Path = c.base.Path + p
@@ -80,47 +102,52 @@ func (c *apiClient) do(ctx context.Context, method, path string, body []byte, ou
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
 	}
 	defer resp.Body.Close()
+	se := &serverError{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
+	data, err := readReply(resp, method, path)
+	if err != nil {
+		se.Message = err.Error()
+		return nil, se
+	}
+	var eb struct {
+		Error string          `json:"error"`
+		Z5    json.RawMessage `json:"z5"`
+	}
+	if json.Unmarshal(data, &eb) == nil {
+		se.Message, se.Z5 = eb.Error, eb.Z5
+	} else {
+		se.Message = strings.TrimSpace(string(data[:min(len(data), 200)]))
+	}
+	se.Body = data
+	return nil, se
+}
+
+// readReply reads a reply's body, up to maxReply bytes.
+func readReply(resp *http.Response, method, path string) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxReply+1))
 	if err != nil {
-		return fmt.Errorf("reading the reply of %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("reading the reply of %s %s: %w", method, path, err)
 	}
 	if len(data) > maxReply {
-		return fmt.Errorf("the reply of %s %s is larger than %d bytes", method, path, maxReply)
+		return nil, fmt.Errorf("the reply of %s %s is larger than %d bytes", method, path, maxReply)
 	}
-	if resp.StatusCode/100 != 2 {
-		se := &serverError{Status: resp.StatusCode, RetryAfter: resp.Header.Get("Retry-After")}
-		var eb struct {
-			Error string          `json:"error"`
-			Z5    json.RawMessage `json:"z5"`
-		}
-		if json.Unmarshal(data, &eb) == nil {
-			se.Message, se.Z5 = eb.Error, eb.Z5
-		} else {
-			se.Message = strings.TrimSpace(string(data[:min(len(data), 200)]))
-		}
-		return se
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("the reply of %s %s is not what was expected: %w", method, path, err)
-	}
-	return nil
+	return data, nil
 }
 
 // evaluate posts a function call and returns the Z22 envelope.

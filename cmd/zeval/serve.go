@@ -71,7 +71,7 @@ type serveOptions struct {
 	timeout, shutdownTimeout time.Duration
 	drainDelay               time.Duration
 	maxDepth                 int
-	maxBody                  int64
+	maxBody, maxBatchBody    int64
 	logFormat, logLevel      string
 	service, otlpEndpoint    string
 	traceRatio               float64
@@ -102,6 +102,7 @@ func serveFlags(fs *flag.FlagSet) (*serveOptions, *string) {
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Second, "time budget of one evaluation")
 	fs.IntVar(&o.maxDepth, "max-depth", 256, "limit on nested function calls")
 	fs.Int64Var(&o.maxBody, "max-body", api.DefaultMaxBody, "limit on request body size in bytes")
+	fs.Int64Var(&o.maxBatchBody, "max-batch-body", api.DefaultMaxBatchBody, "limit on the body of POST "+api.BatchPath+" (zeval import --server) in bytes")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may run after SIGTERM")
 	fs.DurationVar(&o.drainDelay, "drain-delay", 0, "after SIGTERM, keep serving this long with /readyz at 503 before closing the listener (for load balancers)")
 	fs.StringVar(&o.logFormat, "log-format", "json", "log format: json (ECS fields, one object a line) or text")
@@ -265,7 +266,7 @@ func routePatterns() []string {
 	return []string{
 		"/{domain}/v1/evaluate/{$}", "/{domain}/v1/evaluate", "/{domain}/v2/evaluate/{$}", "/{domain}/v2/evaluate",
 		"/{domain}/v1/supported-programming-languages/{$}", "/{domain}/v1/supported-programming-languages",
-		"/v1/objects/{$}", "/v1/objects", "/v1/objects/{zid}", "/v1/objects/{zid}/revisions",
+		"/v1/objects/{$}", "/v1/objects", "/v1/objects/{zid}", "/v1/objects/{zid}/revisions", api.BatchPath, api.ExportPath,
 		"/v1/functions/{$}", "/v1/functions", "/v1/functions/{zid}", "/v1/functions/{zid}/test",
 		"/v1/render", "/openapi.json", "/healthz", "/readyz", "/metrics",
 	}
@@ -341,7 +342,8 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 	}
 	apiOpts := []api.Option{api.WithMaxBody(o.maxBody), api.WithLogger(s.logger)}
 	if st != nil {
-		apiOpts = append(apiOpts, api.WithObjects(api.NewObjectsHandler(st, api.WithObjectsLogger(s.logger))))
+		apiOpts = append(apiOpts, api.WithObjects(api.NewObjectsHandler(st, api.WithObjectsLogger(s.logger),
+			api.WithObjectsMaxBatchBody(o.maxBatchBody))))
 	}
 	var apiHandler http.Handler = api.New(orch, apiOpts...)
 	if ev != nil {
@@ -380,7 +382,16 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 	apiHandler = apiMux
 	// Identity and limits apply to the API, not to the operator routes; refusals are counted
 	// in zeval_requests_rejected_total, waits for an evaluation slot in zeval_queue_wait_seconds.
-	limiter, err := o.quota.New(s.logger, o.maxBody, quota.WithRejectHook(s.metrics.Rejected),
+	if o.maxBatchBody <= 0 {
+		return nil, fmt.Errorf("--max-batch-body %d: want a positive number of bytes", o.maxBatchBody)
+	}
+	batchBody := quota.WithMaxBodyFor(func(r *http.Request) int64 {
+		if r.URL.Path == api.BatchPath {
+			return o.maxBatchBody
+		}
+		return 0
+	})
+	limiter, err := o.quota.New(s.logger, o.maxBody, batchBody, quota.WithRejectHook(s.metrics.Rejected),
 		quota.WithQueueWaitHook(func(d time.Duration) { s.metrics.ObserveQueueWait("admission", d) }))
 	if err != nil {
 		return nil, err
