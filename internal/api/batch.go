@@ -49,6 +49,7 @@ import (
 //	                         lines follow and X-Zeval-Generation the store's generation at the
 //	                         snapshot. A failure after the reply has begun aborts the
 //	                         connection, so a client never takes a short export for a whole one.
+//	                         At most maxExports stream at once; another gets 503 and Retry-After.
 
 // Paths and limits of the bulk routes.
 const (
@@ -62,6 +63,9 @@ const (
 	// server's write timeout is moved on as the export progresses, so a large export is not
 	// cut off, but a client that stops reading is.
 	exportWriteWindow = 30 * time.Second
+	// maxExports is how many exports may stream at once. Each holds one of the store's read
+	// connections for as long as its client reads; the rest are left to evaluations.
+	maxExports = 2
 )
 
 // Headers of an export.
@@ -325,6 +329,15 @@ func (h *objectsHandler) export(w http.ResponseWriter, r *http.Request) {
 	typ, msg := exportParams(r)
 	if msg != "" {
 		objError(w, http.StatusBadRequest, msg, z.ErrorString(z.CodeUnknown, msg))
+		return
+	}
+	select {
+	case h.exports <- struct{}{}:
+		defer func() { <-h.exports }()
+	default:
+		w.Header().Set("Retry-After", "5")
+		msg := fmt.Sprintf("%d exports are running; try again later", maxExports)
+		objError(w, http.StatusServiceUnavailable, msg, z.ErrorString(z.CodeUnknown, msg))
 		return
 	}
 	ctx := r.Context()

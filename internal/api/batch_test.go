@@ -273,8 +273,18 @@ func TestExport(t *testing.T) {
 	if w := do(t, h, objRequest{"POST", ExportPath, "", nil}); w.Code != 405 {
 		t.Errorf("POST export = %d, want 405", w.Code)
 	}
-	empty, eh := newObjectsServer(t)
-	_ = empty
+	// While maxExports exports stream, another is turned away.
+	oh := h.(*objectsHandler)
+	for range maxExports {
+		oh.exports <- struct{}{}
+	}
+	if w := do(t, h, objRequest{"GET", ExportPath, "", nil}); w.Code != 503 || w.Header().Get("Retry-After") == "" {
+		t.Errorf("export with every slot taken = %d, want 503 with Retry-After", w.Code)
+	}
+	for range maxExports {
+		<-oh.exports
+	}
+	_, eh := newObjectsServer(t)
 	if lines := readExport(t, do(t, eh, objRequest{"GET", ExportPath, "", nil})); len(lines) != 0 {
 		t.Errorf("export of an empty store = %d lines", len(lines))
 	}

@@ -61,6 +61,7 @@ type objectsHandler struct {
 	store         *store.Store
 	maxBody       int64
 	maxBatchBody  int64
+	exports       chan struct{} // a slot per running export
 	logger        *slog.Logger
 	defaultAuthor string
 	mux           *http.ServeMux
@@ -70,7 +71,8 @@ type objectsHandler struct {
 // at /v1/objects and /v1/objects/: it matches full paths itself. It is safe for concurrent
 // use. With a nil store every request gets a 503.
 func NewObjectsHandler(s *store.Store, opts ...ObjectsOption) http.Handler {
-	h := &objectsHandler{store: s, maxBody: store.DefaultMaxObjectBytes, maxBatchBody: DefaultMaxBatchBody, defaultAuthor: "anonymous"}
+	h := &objectsHandler{store: s, maxBody: store.DefaultMaxObjectBytes, maxBatchBody: DefaultMaxBatchBody, defaultAuthor: "anonymous",
+		exports: make(chan struct{}, maxExports)}
 	for _, o := range opts {
 		o(h)
 	}
