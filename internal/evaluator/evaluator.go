@@ -201,7 +201,8 @@ func (e *Evaluator) kernelOptions(spec *jupyter.Spec, shm string) ([]jupyter.Opt
 		if err := forkserver.CanUse(spec); err != nil {
 			e.log.Info("fork server not used", "kernel", spec.Name, "reason", err)
 		} else {
-			fs, err := forkserver.New(context.Background(), spec, forkserver.WithLogger(e.log))
+			fs, err := forkserver.New(context.Background(), spec, forkserver.WithLogger(e.log),
+				forkserver.WithPreload(runtimeDefinition()))
 			if err != nil {
 				return nil, fmt.Errorf("evaluator: fork server: %w", err)
 			}

@@ -74,6 +74,7 @@ type config struct {
 	log          *slog.Logger
 	startTimeout time.Duration
 	env          []string
+	preload      string
 }
 
 // WithLogger sets where the server's restarts and stray events are logged (default: discard).
@@ -85,6 +86,12 @@ func WithStartTimeout(d time.Duration) Option { return func(c *config) { c.start
 // WithEnv adds KEY=VALUE entries to the server's own environment (kernels get the environment
 // of each start request instead).
 func WithEnv(kv ...string) Option { return func(c *config) { c.env = append(c.env, kv...) } }
+
+// WithPreload gives Python code the server runs once, after its imports and before it forks any
+// kernel, in a namespace of its own: what it imports or defines (modules in sys.modules, say) every
+// kernel inherits. It must start no thread. If it fails, the server logs the traceback to its
+// stderr and serves all the same (kernels then lack what it would have defined).
+func WithPreload(code string) Option { return func(c *config) { c.preload = code } }
 
 // Server starts ipykernel kernels by forking a pre-imported Python process. It is a
 // jupyter.Starter and safe for concurrent use; starts are served one at a time by the server.
@@ -127,6 +134,7 @@ func New(ctx context.Context, spec *jupyter.Spec, opts ...Option) (*Server, erro
 	err = errors.Join(
 		os.WriteFile(filepath.Join(dir, "zeval_forkserver.py"), serverSource, 0o600),
 		os.WriteFile(filepath.Join(dir, sandbox.ApplierFile), sandbox.ApplierSource, 0o600),
+		os.WriteFile(filepath.Join(dir, preloadFile), []byte(cfg.preload), 0o600),
 		os.Mkdir(filepath.Join(dir, "logs"), 0o700),
 	)
 	if err == nil {
@@ -138,6 +146,9 @@ func New(ctx context.Context, spec *jupyter.Spec, opts ...Option) (*Server, erro
 	}
 	return s, nil
 }
+
+// preloadFile holds WithPreload's code in the server's directory.
+const preloadFile = "zeval_preload.py"
 
 // Python is the interpreter the server runs.
 func (s *Server) Python() string { return s.python }
@@ -304,7 +315,8 @@ func (s *Server) startInstance(ctx context.Context) (*instance, error) {
 		reqW.Close()
 		return nil, fmt.Errorf("forkserver: %w", err)
 	}
-	cmd := exec.Command(s.python, filepath.Join(s.dir, "zeval_forkserver.py"), filepath.Join(s.dir, sandbox.ApplierFile))
+	cmd := exec.Command(s.python, filepath.Join(s.dir, "zeval_forkserver.py"), filepath.Join(s.dir, sandbox.ApplierFile),
+		filepath.Join(s.dir, preloadFile))
 	cmd.Env = append(append(os.Environ(), "PYDEVD_DISABLE_FILE_VALIDATION=1"), s.cfg.env...)
 	cmd.Dir = s.dir
 	cmd.ExtraFiles = []*os.File{reqR, evW} // fds 3 and 4

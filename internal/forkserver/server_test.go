@@ -536,3 +536,38 @@ func TestStaleDirsRemoved(t *testing.T) {
 		t.Errorf("server dir %s does not name its owner", s.dir)
 	}
 }
+
+// TestPreload: what the preload defines, every kernel has without running it; each kernel has
+// its own copy; a preload that fails leaves a server that serves, with the traceback logged.
+func TestPreload(t *testing.T) {
+	s := newServer(t, WithPreload("import sys, types\nm = types.ModuleType('zeval_probe')\nm.items = ['server']\nsys.modules['zeval_probe'] = m\n"))
+	ctx := ctxT(t)
+	k1, k2 := launch(t, s), launch(t, s)
+	res, err := k1.Execute(ctx, "import zeval_probe\nzeval_probe.items.append('k1')\nprint(zeval_probe.items)")
+	if err != nil || res.Error != nil {
+		t.Fatalf("k1: %v %+v", err, res)
+	}
+	if got := strings.TrimSpace(res.Stdout()); got != "['server', 'k1']" {
+		t.Errorf("k1 sees %q", got)
+	}
+	res, err = k2.Execute(ctx, "import zeval_probe\nprint(zeval_probe.items)")
+	if err != nil || res.Error != nil {
+		t.Fatalf("k2: %v %+v", err, res)
+	}
+	if got := strings.TrimSpace(res.Stdout()); got != "['server']" {
+		t.Errorf("k2 sees %q: kernels share the preloaded module's state", got)
+	}
+
+	bad := newServer(t, WithPreload("raise ValueError('no preload today')"))
+	k := launch(t, bad)
+	res, err = k.Execute(ctx, "import sys\nprint('zeval_probe' in sys.modules, 1 + 1)")
+	if err != nil || res.Error != nil {
+		t.Fatalf("after a failed preload: %v %+v", err, res)
+	}
+	if got := strings.TrimSpace(res.Stdout()); got != "False 2" {
+		t.Errorf("after a failed preload the kernel printed %q", got)
+	}
+	if tail := bad.cur.stderr.LastLines(20); !strings.Contains(tail, "ValueError: no preload today") {
+		t.Errorf("the failed preload's traceback is not in the server's stderr:\n%s", tail)
+	}
+}

@@ -1,6 +1,6 @@
 """zeval's fork server: imports ipykernel once, then forks a fresh kernel per request.
 
-Run by the Go forkserver package as `python3 zeval_forkserver.py SANDBOX_PY`, with fd 3 the request
+Run by the Go forkserver package as `python3 zeval_forkserver.py SANDBOX_PY PRELOAD_PY`, with fd 3 the request
 pipe (Go → server) and fd 4 the event pipe (server → Go), one JSON object per line.
 
 Requests:  {"op": "spawn", "id": N, "argv": [...], "env": ["K=V", ...], "dir": "...", "log": "...",
@@ -101,6 +101,21 @@ def _prebuild_shell():
         ipykernel.zmqshell.ZMQInteractiveShell.clear_instance()
         ipykernel.kernelapp.IPKernelApp.clear_instance()
         return "%s: %s" % (type(e).__name__, e)
+
+
+def _preload():
+    """Runs the preload file (code every kernel inherits), once, in a namespace of its own."""
+    path = sys.argv[2] if len(sys.argv) > 2 else ""
+    if not path:
+        return
+    try:
+        with open(path) as f:
+            src = f.read()
+        if src.strip():
+            exec(compile(src, "<zeval preload>", "exec"), {"__name__": "__zeval_preload__"})
+    except BaseException:  # noqa: BLE001  kernels then define what they need themselves
+        import traceback
+        sys.stderr.write("zeval fork server: preload failed:\n" + traceback.format_exc())
 
 
 def _emit(obj):
@@ -293,6 +308,7 @@ def serve():
     err = _prebuild_shell()
     if err:
         sys.stderr.write("zeval fork server: kernels build their own shell: %s\n" % err)
+    _preload()
     _emit({"ready": True, "pid": server_pid})
     buf = b""
     closed = False
