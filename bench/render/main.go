@@ -146,6 +146,7 @@ func main() {
 	workers := flag.Int("workers", 0, "render workers (default: the renderer's)")
 	quick := flag.Bool("quick", false, "skip the baseline and the cold start (for profiling; no ratios)")
 	demoOnly := flag.Bool("demo", false, "only the demo library's page, with where its time goes")
+	keep := flag.Bool("keep", false, "keep the page and its definitions (printed) for profiling `zeval render --defs DIR/defs DIR/page.html`")
 	flag.Parse()
 	if *demoOnly {
 		if err := demo(context.Background(), *calls, *rounds, true); err != nil {
@@ -154,7 +155,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(config{calls: *calls, rounds: *rounds, python: *python, cpuProfile: *cpuProfile, quick: *quick, workers: *workers}); err != nil {
+	if err := run(config{calls: *calls, rounds: *rounds, python: *python, cpuProfile: *cpuProfile, quick: *quick, workers: *workers, keep: *keep}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -172,6 +173,7 @@ type config struct {
 	cpuProfile    string
 	quick         bool
 	workers       int
+	keep          bool
 }
 
 func run(cfg config) error {
@@ -191,7 +193,11 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	if cfg.keep {
+		fmt.Printf("page and definitions kept in %s\n\n", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
 	defs := filepath.Join(dir, "defs")
 	if err := os.Mkdir(defs, 0o755); err != nil {
 		return err

@@ -459,6 +459,33 @@ func (k *Kernel) Shutdown(ctx context.Context) error {
 	return nil
 }
 
+// Kill ends a launched kernel at once: its process group gets SIGKILL, with no shutdown_request
+// and none of the kernel's own exit work, and Kill returns when the process is gone (within the
+// stop timeout), its files removed. For a kernel whose state is being thrown away it is what
+// Shutdown is, minus the kernel's time and CPU. A kernel we only connected to is shut down.
+func (k *Kernel) Kill() error {
+	k.mu.Lock()
+	if k.proc == nil {
+		k.mu.Unlock()
+		return k.Shutdown(context.Background())
+	}
+	defer k.mu.Unlock()
+	if k.closed {
+		return nil
+	}
+	k.closed = true
+	k.proc.Kill()
+	waitExit(k.proc, k.cfg.stopTimeout)
+	k.c.close(ErrClosed)
+	if k.connFile != "" {
+		os.Remove(k.connFile)
+	}
+	if k.ipcDir != "" {
+		os.RemoveAll(k.ipcDir)
+	}
+	return nil
+}
+
 // stop asks the kernel to exit and makes sure its process is gone. k.mu is held.
 func (k *Kernel) stop(ctx context.Context, restart bool) {
 	if k.c.gone() == nil {

@@ -575,3 +575,39 @@ func TestHeartbeatOfConnectedKernel(t *testing.T) {
 		t.Fatal("the death of a connected kernel was not noticed")
 	}
 }
+
+// TestKill: Kill ends the kernel and the children it started at once, removes its files, and
+// later requests fail with ErrClosed; a second Kill is a no-op.
+func TestKill(t *testing.T) {
+	k := launch(t, "python3", WithIPC())
+	ctx := ctxT(t)
+	// A child of the kernel in its process group, which Kill must take along.
+	res, err := k.Execute(ctx, "import subprocess\np = subprocess.Popen(['sleep', '300'])\nprint(p.pid)")
+	if err != nil || res.Error != nil {
+		t.Fatalf("%v %+v", err, res)
+	}
+	pid, dir, conn := k.Pid(), k.Dir(), k.ConnectionFile()
+	if err := k.Kill(); err != nil {
+		t.Fatalf("Kill: %v", err)
+	}
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("kernel process %d still exists after Kill (kill 0: %v)", pid, err)
+	}
+	// The orphaned sleep, killed with the group, is reaped by whoever adopted it: wait for that.
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(-pid, 0) == nil && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assertGone(t, pid)
+	for _, f := range []string{dir, conn} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s still exists after Kill", f)
+		}
+	}
+	if _, err := k.Execute(ctx, "1"); !errors.Is(err, ErrClosed) {
+		t.Errorf("Execute after Kill: %v, want ErrClosed", err)
+	}
+	if err := k.Kill(); err != nil {
+		t.Errorf("second Kill: %v", err)
+	}
+}
