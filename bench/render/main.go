@@ -30,8 +30,6 @@ import (
 
 	"github.com/zeval/zeval/internal/cache"
 	"github.com/zeval/zeval/internal/evaluator"
-	"github.com/zeval/zeval/internal/forkserver"
-	"github.com/zeval/zeval/internal/jupyter"
 	"github.com/zeval/zeval/internal/library"
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/render"
@@ -520,16 +518,7 @@ func newEnv(ctx context.Context, lib orchestrator.MapResolver, pythonFunctions i
 // kernels it forks on demand, the render; it returns the time from start to page.
 func coldForkServer(ctx context.Context, lib orchestrator.MapResolver, markup string) (time.Duration, string, error) {
 	t0 := time.Now()
-	spec, err := jupyter.FindSpec(jupyter.SearchPath(), "python3")
-	if err != nil {
-		return 0, "", err
-	}
-	srv, err := forkserver.New(ctx, spec)
-	if err != nil {
-		return 0, "", err
-	}
-	defer srv.Close()
-	ev, err := evaluator.New(evaluator.Config{MinIdle: -1, KernelOptions: []jupyter.Option{jupyter.WithStarter(srv)}})
+	ev, err := evaluator.New(evaluator.Config{MinIdle: -1, ForkServer: true})
 	if err != nil {
 		return 0, "", err
 	}

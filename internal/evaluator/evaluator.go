@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -175,6 +176,9 @@ func (e *Evaluator) startPython() error {
 		inner: pool.SpecLauncher{Spec: spec, Options: append(kopts, cfg.KernelOptions...)},
 		code:  runtimeDefinition(),
 	}
+	if e.fork != nil {
+		launcher.ready = e.fork.Preloaded
+	}
 	e.py = &kernelRuntime{
 		lang:           &python,
 		pool:           pool.New(spec.Name, launcher, append([]pool.Option{pool.WithMinIdle(cfg.MinIdle), pool.WithMax(cfg.MaxKernels), pool.WithLogger(cfg.Logger)}, cfg.PoolOptions...)...),
@@ -202,7 +206,7 @@ func (e *Evaluator) kernelOptions(spec *jupyter.Spec, shm string) ([]jupyter.Opt
 			e.log.Info("fork server not used", "kernel", spec.Name, "reason", err)
 		} else {
 			fs, err := forkserver.New(context.Background(), spec, forkserver.WithLogger(e.log),
-				forkserver.WithPreload(runtimeDefinition()))
+				forkserver.WithPreload(runtimeDefinition()), forkserver.WithoutDebugger())
 			if err != nil {
 				return nil, fmt.Errorf("evaluator: fork server: %w", err)
 			}
@@ -414,14 +418,22 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 // withMetadata adds what the evaluator knows about a call to the Z22's metadata map: where it
 // ran and how long the code took (the executor's own entries, such as errors, stay).
 func withMetadata(z22 *z.Object, where string, took time.Duration) *z.Object {
+	runtime := z.MapEntry{Key: metaRuntime, Value: z.NewString(where)}
+	duration := z.MapEntry{Key: metaDuration,
+		Value: z.NewString(string(strconv.AppendFloat(nil, float64(took.Microseconds())/1000, 'f', 3, 64)) + " ms")}
 	meta := z22.Get("Z22K2")
-	if !z.IsMap(meta) {
-		meta = z.NewMetadata()
+	if !z.IsMap(meta) { // the usual case, a value and no metadata: one map built at once
+		return z22.With("Z22K2", z.NewMetadata(runtime, duration))
 	}
-	meta = z.MapSet(meta, z.NewString("evaluationRuntime"), z.NewString(where))
-	meta = z.MapSet(meta, z.NewString("evaluationDuration"), z.NewString(fmt.Sprintf("%.3f ms", float64(took.Microseconds())/1000)))
+	meta = z.MapSet(meta, runtime.Key, runtime.Value)
+	meta = z.MapSet(meta, duration.Key, duration.Value)
 	return z22.With("Z22K2", meta)
 }
+
+var (
+	metaRuntime  = z.NewString("evaluationRuntime")
+	metaDuration = z.NewString("evaluationDuration")
+)
 
 // instance is one function loaded in one runtime (a kernel, a JavaScript VM) for one session.
 type instance interface {

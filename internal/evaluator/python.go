@@ -78,12 +78,15 @@ var python = kernelLanguage{
 type preparedLauncher struct {
 	inner pool.Launcher
 	code  string
+	// ready, when set and true, says kernels have the runtime already (a fork server preloaded
+	// it): the execute_request is skipped.
+	ready func() bool
 }
 
 func (l preparedLauncher) Launch(ctx context.Context) (*jupyter.Kernel, error) {
 	k, err := l.inner.Launch(ctx)
-	if err != nil {
-		return nil, err
+	if err != nil || (l.ready != nil && l.ready()) {
+		return k, err
 	}
 	res, err := k.Execute(ctx, l.code, jupyter.Silent())
 	if err == nil && res.Status != "ok" {

@@ -542,6 +542,9 @@ func TestStaleDirsRemoved(t *testing.T) {
 func TestPreload(t *testing.T) {
 	s := newServer(t, WithPreload("import sys, types\nm = types.ModuleType('zeval_probe')\nm.items = ['server']\nsys.modules['zeval_probe'] = m\n"))
 	ctx := ctxT(t)
+	if !s.Preloaded() {
+		t.Error("Preloaded() = false after a preload that ran")
+	}
 	k1, k2 := launch(t, s), launch(t, s)
 	res, err := k1.Execute(ctx, "import zeval_probe\nzeval_probe.items.append('k1')\nprint(zeval_probe.items)")
 	if err != nil || res.Error != nil {
@@ -559,6 +562,9 @@ func TestPreload(t *testing.T) {
 	}
 
 	bad := newServer(t, WithPreload("raise ValueError('no preload today')"))
+	if bad.Preloaded() {
+		t.Error("Preloaded() = true after a preload that failed")
+	}
 	k := launch(t, bad)
 	res, err = k.Execute(ctx, "import sys\nprint('zeval_probe' in sys.modules, 1 + 1)")
 	if err != nil || res.Error != nil {
