@@ -318,10 +318,10 @@ type instance struct {
 
 	pid       int           // of the worker, the process that forks kernels
 	preloaded bool          // the worker ran the preload without an error
-	gone    chan struct{} // closed when the worker has died: no more starts
-	dead    chan struct{} // closed once keeper and worker are gone and the children dead
-	deadErr error         // set before gone is closed
-	watched bool          // the instance started; its death is reported to srv.died
+	gone      chan struct{} // closed when the worker has died: no more starts
+	dead      chan struct{} // closed once keeper and worker are gone and the children dead
+	deadErr   error         // set before gone is closed
+	watched   bool          // the instance started; its death is reported to srv.died
 }
 
 func (s *Server) startInstance(ctx context.Context) (*instance, error) {
