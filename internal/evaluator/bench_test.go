@@ -9,9 +9,10 @@ import (
 )
 
 // BenchmarkCall measures one call of a trivial Python function in a warm kernel: the whole
-// Evaluate path, and the call channel alone (the same call without the Go-side ZObject work).
+// Evaluate path, invoke (the instance's call with its ZObject conversion), and the call channel
+// alone (the same call without the Go-side ZObject work).
 func BenchmarkCall(b *testing.B) {
-	e, err := New(Config{MinIdle: 1, NoJavaScript: true, PythonKernel: benchKernel})
+	e, err := New(Config{MinIdle: -1, NoJavaScript: true, PythonKernel: benchKernel}) // no refill starting a kernel beside the measurement
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,6 +36,16 @@ func BenchmarkCall(b *testing.B) {
 	for _, sl := range s.slots {
 		in = sl.in.(*kernelInstance)
 	}
+	fields := []z.Field{z.KV("Z1000K1", z.NewString("hello"))}
+	b.Run("invoke", func(b *testing.B) {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for b.Loop() {
+			if _, err := in.invoke(cctx, fields); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	args := []byte(`{"Z1000K1":{"Z1K1":"Z6","Z6K1":"hello"}}`)
 	b.Run("channel", func(b *testing.B) {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -241,7 +241,7 @@ type chanConn struct {
 }
 
 func newChanConn(c net.Conn, shmDir string, zcall zcallFunc) *chanConn {
-	return &chanConn{c: c, r: bufio.NewReaderSize(c, 64<<10), shmDir: shmDir, kick: make(chan struct{}, 1),
+	return &chanConn{c: c, r: bufio.NewReaderSize(newSpinReader(c), 64<<10), shmDir: shmDir, kick: make(chan struct{}, 1),
 		pending: map[int64]chan callResult{}, ctxs: map[int64]context.Context{}, zcall: zcall}
 }
 
