@@ -38,6 +38,7 @@ type frame struct {
 	Interrupted bool            `json:"interrupted,omitempty"`
 	Stdout      string          `json:"stdout,omitempty"`
 	SHM         string          `json:"shm,omitempty"`
+	Spin        bool            `json:"spin,omitempty"` // of a call: the kernel may poll for the next frame
 	Size        int             `json:"size,omitempty"`
 }
 
@@ -181,6 +182,9 @@ func encodeFrame(f *frame, shmDir string) ([]byte, error) {
 	if len(f.Z22) > 0 {
 		body = append(body, `,"z22":`...)
 		body = append(body, f.Z22...)
+	}
+	if f.Spin {
+		body = append(body, `,"spin":true`...)
 	}
 	body = append(body, '}')
 	if len(body)-4 <= shmThreshold || shmDir == "" {
@@ -391,7 +395,7 @@ func (cc *chanConn) start(ctx context.Context, args json.RawMessage) (chan callR
 	cc.ctxs[id] = ctx
 	cc.mu.Unlock()
 	idRaw, _ := json.Marshal(id)
-	if err := cc.write(&frame{Op: "call", ID: idRaw, Args: args}); err != nil {
+	if err := cc.write(&frame{Op: "call", ID: idRaw, Args: args, Spin: spinWorthIt()}); err != nil {
 		cc.forget(id)
 		return nil, 0, err
 	}

@@ -364,6 +364,8 @@ func failed(err *z.Object) *z.Object { return z.ResultEnvelope(nil, err) }
 // kernel; without one, the call gets a session of its own. Failures of the code come back as a
 // Z5 in the Z22; an error means the platform failed.
 func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Object) (*z.Object, error) {
+	callsInFlight.Add(1)
+	defer callsInFlight.Add(-1)
 	fn, args, zerr := parseCall(language, call)
 	if zerr != nil {
 		return failed(zerr), nil

@@ -32,8 +32,9 @@ SHM_THRESHOLD = 64 * 1024
 STDOUT_LIMIT = 8 * 1024
 # While it waits for the next frame, the kernel polls the socket for up to SPIN seconds before
 # it sleeps in recv: waking a sleeping process on another CPU costs ~20 us under a hypervisor,
-# more than a quick call. It spins only while frames have been coming quickly (the last wait
-# was within the budget), so a kernel that is called seldom sleeps at once.
+# more than a quick call. It spins only when zeval's last call frame allowed it ("spin": zeval
+# has few calls in flight; with many, the CPUs are needed for work) and while frames have been
+# coming quickly (the last wait was within the budget), so a kernel called seldom sleeps at once.
 SPIN = 50e-6
 
 
@@ -77,7 +78,8 @@ class Channel:
         self.seq = 0
         self.sock = None
         self.buf = bytearray()
-        self.quick = True  # the last wait for a frame was within SPIN: poll before sleeping
+        self.quick = True  # the last wait for a frame was within SPIN
+        self.spin = False  # the last call frame allowed polling
         self.interruptible = 0  # > 0 while user code runs: SIGINT raises only then
         self.calls = []  # ids of the calls running, innermost last: a nested call names its parent
 
@@ -108,7 +110,7 @@ class Channel:
         Returns False at the end of the stream."""
         began = time.perf_counter()
         data = None
-        if self.quick:
+        if self.quick and self.spin:
             end = began + SPIN
             while True:
                 try:
@@ -193,6 +195,7 @@ class Channel:
     def dispatch(self, msg):
         op = msg.get("op")
         if op == "call":
+            self.spin = bool(msg.get("spin"))
             self.calls.append(msg["id"])
             try:
                 z22, interrupted, stdout = self.run_call(msg.get("args") or {}, self.hook)
