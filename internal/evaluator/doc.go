@@ -8,7 +8,14 @@
 // Unix socket and serves calls as length-prefixed JSON frames, with no execute_request and no
 // IOPub traffic. Payloads over 64 KiB travel through a file in /dev/shm. A kernel that cannot
 // open the channel serves each call with an execute_request instead (result as display data,
-// nested calls over the stdin channel): slower, same results.
+// nested calls over the stdin channel): slower, same results. While few evaluations are under
+// way, both ends of the channel poll for the next frame for up to 50 µs before they sleep
+// (spin.go): a wake-up across CPUs costs more than a quick call on this kind of host.
+//
+// With Config.ForkServer, ipykernel kernels are forked from a server that has imported
+// ipykernel and zeval's runtime once (forkserver.WithPreload), without debugpy: a kernel from it
+// needs no preparing execute_request. Kernels a session is done with are killed, not shut down
+// (their state is thrown away; a shutdown_request would cost the kernel its exit work).
 //
 // Nested calls (W.Call in user code) come back over the same channel and go to the CallFunc
 // (the orchestrator), under the session of the outer call, so they may run in other kernels of
