@@ -64,6 +64,7 @@ type serveOptions struct {
 	javaScriptKernel         string
 	minIdle, maxKernels      int
 	forkServer, sandbox      bool
+	reuseKernels             bool
 	cacheMB                  int64
 	cache                    string
 	sandboxMemoryMB          int64
@@ -94,6 +95,7 @@ func serveFlags(fs *flag.FlagSet) (*serveOptions, *string) {
 	fs.IntVar(&o.minIdle, "python-min-idle", 2, "Python kernels kept started and idle (0: start each on demand)")
 	fs.IntVar(&o.maxKernels, "python-max-kernels", 32, "most Python kernels at once, idle, leased and starting")
 	fs.BoolVar(&o.forkServer, "python-fork-server", true, "start ipykernel kernels by forking a warm server (milliseconds instead of half a second)")
+	fs.BoolVar(&o.reuseKernels, "python-reuse-kernels", false, "keep a function's loaded kernel for the next request of the same revision (no kernel start or code load per request; module state carries over between requests)")
 	fs.BoolVar(&o.sandbox, "sandbox", true, "confine every kernel: memory, CPU and process limits, no network, read-only filesystem but its temp dir (zeval doctor shows what the host supports)")
 	fs.Int64Var(&o.sandboxMemoryMB, "sandbox-memory-mb", 1024, "memory of a confined kernel, in MiB")
 	fs.Float64Var(&o.sandboxCPUs, "sandbox-cpus", 1, "CPU cores of a confined kernel")
@@ -461,7 +463,7 @@ func (s *service) openEvaluator(o serveOptions, obs telemetry.Observers) (*evalu
 	return evaluator.New(evaluator.Config{
 		NoJavaScript: !js, NoPython: !python, PythonKernel: o.pythonKernel, JavaScriptKernel: o.javaScriptKernel,
 		MinIdle: minIdle, MaxKernels: o.maxKernels, Logger: s.logger,
-		ForkServer: o.forkServer, Sandbox: confine,
+		ForkServer: o.forkServer, Sandbox: confine, ReuseKernels: o.reuseKernels,
 		PoolOptions:     []pool.Option{pool.WithStartObserver(s.metrics.KernelStartObserver(o.pythonKernel))},
 		AcquireObserver: obs.Acquire(),
 	})

@@ -732,3 +732,30 @@ func TestDrainDelay(t *testing.T) {
 		t.Errorf("serveUntil = %v, want nil", err)
 	}
 }
+
+// TestServeReuseKernels: with --python-reuse-kernels a function's kernel serves the next request
+// (a counter kept in its module goes on), without it every request gets a fresh kernel.
+func TestServeReuseKernels(t *testing.T) {
+	defs := defsWith(t, `{"Z1K1":"Z61","Z61K1":"python-3"},"Z16K2":"n = 0\ndef Z10002(Z10002K1):\n\tglobal n\n\tn += 1\n\treturn Z10002K1 + str(n)"`)
+	for _, tt := range []struct {
+		flag string
+		want []string
+	}{
+		{"--python-reuse-kernels=false", []string{"a1", "b1", "c1"}},
+		{"--python-reuse-kernels", []string{"a1", "b2", "c3"}},
+	} {
+		t.Run(tt.flag, func(t *testing.T) {
+			o := testOptions(t, tt.flag, "--python-min-idle", "1", "--sandbox=false")
+			o.db, o.defs, o.code = "none", defs, "python"
+			svc, _ := newTestService(t, o)
+			srv := httptest.NewServer(svc.handler)
+			defer srv.Close()
+			for i, arg := range []string{"a", "b", "c"} {
+				resp, body := postEvaluate(t, srv.URL, `{"Z1K1":"Z7","Z7K1":"Z10002","Z10002K1":"`+arg+`"}`, nil)
+				if resp.StatusCode != 200 || body["Z22K1"] != tt.want[i] {
+					t.Errorf("request %d = %s %v, want Z22K1 %s", i+1, resp.Status, body["Z22K1"], tt.want[i])
+				}
+			}
+		})
+	}
+}
