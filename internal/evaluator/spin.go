@@ -23,8 +23,8 @@ import (
 // short (a function that takes longer than the budget, or a kernel that gets calls seldom,
 // waits asleep), and only while few evaluations are under way in the process, of any language
 // (at most maxSpinners, half the CPUs, at least one): with more, as when a page renders, the
-// CPUs are better spent on the work — spinning there made a 2,000-call render 20–30% slower. Each call frame tells
-// the kernel whether it may spin while it waits for the next one.
+// CPUs are better spent on the work — spinning there made a 2,000-call render 20–30% slower.
+// Each call frame tells the kernel whether it may spin while it waits for the next one.
 const spinBudget = 50 * time.Microsecond
 
 var (
@@ -33,7 +33,7 @@ var (
 	maxSpinners   = int32(max(1, runtime.GOMAXPROCS(0)/2))
 )
 
-// spinWorthIt reports whether few enough calls are in flight for waiting ones to poll.
+// spinWorthIt reports whether few enough evaluations are under way for waiting ones to poll.
 func spinWorthIt() bool { return callsInFlight.Load() <= maxSpinners }
 
 // spinReader reads a Unix socket, polling for up to spinBudget before waiting in the netpoller.
