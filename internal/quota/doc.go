@@ -24,7 +24,11 @@
 //     line. When the wait it can expect (the line ahead of it times the average time a slot
 //     is held) exceeds the queue budget, or the line is full, it is shed at once with 503
 //     and Retry-After; a request that still waits the whole budget is shed then. Shedding
-//     early keeps the admitted requests' latency near the unloaded figure;
+//     early keeps the admitted requests' latency near the unloaded figure. When the line
+//     has not emptied for a whole budget (it stands: arrivals outpace the slots), waits are
+//     cut to the queue target and the newest request is served first (CoDel's standing-queue
+//     test with adaptive LIFO), so admitted requests wait little and the excess is shed
+//     within the target; a full standing line pushes out its oldest request;
 //   - time: every request's context gets the request budget as its deadline.
 //
 // Every refusal is a JSON body {"error": message, "status": code, "z5": Z5}, the shape of

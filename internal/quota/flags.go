@@ -21,6 +21,7 @@ type Flags struct {
 	maxConcurrent   *int
 	slots           *int
 	queueBudget     *time.Duration
+	queueTarget     *time.Duration
 	requestTimeout  *time.Duration
 }
 
@@ -36,6 +37,7 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 		maxConcurrent:   fs.Int("max-concurrent", 0, "evaluations at a time per caller (0: no limit)"),
 		slots:           fs.Int("slots", 0, "evaluations at a time for the server; more wait in line (0: no limit)"),
 		queueBudget:     fs.Duration("queue-budget", time.Second, "longest wait for an evaluation slot before the server sheds the request with 503"),
+		queueTarget:     fs.Duration("queue-target", 0, "longest wait for a slot while the line has not emptied for a whole --queue-budget (overload): then the newest request is served first (0: a tenth of --queue-budget)"),
 		requestTimeout:  fs.Duration("request-timeout", 0, "time budget of one request (0: none beyond the evaluation's)"),
 	}
 }
@@ -69,7 +71,7 @@ func (f *Flags) New(logger *slog.Logger, maxBody int64, opts ...Option) (*Limite
 	}
 	all := []Option{WithTokens(tokens), WithLogger(logger), WithMaxBody(maxBody),
 		WithRate(*f.rate, burst), WithMaxConcurrent(*f.maxConcurrent), WithSlots(*f.slots),
-		WithQueueBudget(*f.queueBudget), WithRequestTimeout(*f.requestTimeout)}
+		WithQueueBudget(*f.queueBudget), WithQueueTarget(*f.queueTarget), WithRequestTimeout(*f.requestTimeout)}
 	if *f.trustedHeader != "" {
 		all = append(all, WithTrustedHeader(*f.trustedHeader))
 	}

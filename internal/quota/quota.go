@@ -1,6 +1,7 @@
 package quota
 
 import (
+	"container/list"
 	"context"
 	"encoding/json"
 	"errors"
@@ -104,6 +105,14 @@ func WithSlots(n int) Option { return func(l *Limiter) { l.slots = n } }
 // WithQueueBudget is the longest a request may wait for an evaluation slot (default 1s).
 func WithQueueBudget(d time.Duration) Option { return func(l *Limiter) { l.queueBudget = d } }
 
+// WithQueueTarget is the longest a request may wait for a slot while the line is standing
+// (default: a tenth of the queue budget). The line is standing when it has not emptied for
+// a whole queue budget: arrivals outpace the slots, and a longer wait would only make every
+// admitted request late (CoDel's insight). While it stands, the newest request is served
+// first (adaptive LIFO: it is the one whose client still waits) and the waits are cut to
+// the target, so the excess is shed within the target instead of the budget.
+func WithQueueTarget(d time.Duration) Option { return func(l *Limiter) { l.queueTarget = d } }
+
 // WithMaxQueue bounds the line for slots (default 8 per slot).
 func WithMaxQueue(n int) Option { return func(l *Limiter) { l.maxQueue = n } }
 
@@ -187,6 +196,7 @@ type Limiter struct {
 	maxConcurrent   int
 	slots           int
 	queueBudget     time.Duration
+	queueTarget     time.Duration
 	maxQueue        int
 	requestTimeout  time.Duration
 	maxBody         int64
@@ -199,16 +209,26 @@ type Limiter struct {
 	isEvaluation    func(*http.Request) bool
 	exempt          func(*http.Request) bool
 
-	sem chan struct{} // evaluation slots; nil without a limit
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	running   map[string]int // evaluations per caller
+	busy      int            // evaluation slots taken
+	line      list.List      // of *waiter: requests waiting for a slot, oldest first
+	lastEmpty time.Time      // when the line was last seen empty
+	holdEWMA  float64        // average seconds a slot is held
+	holders   int            // slots taken
+	holdSum   float64        // sum of the times (seconds since base) the holders took their slot
+	base      time.Time      // origin of holdSum's times
+}
 
-	mu       sync.Mutex
-	buckets  map[string]*bucket
-	running  map[string]int // evaluations per caller
-	waiting  int            // requests in line for a slot
-	holdEWMA float64        // average seconds a slot is held
-	holders  int            // slots taken
-	holdSum  float64        // sum of the times (seconds since base) the holders took their slot
-	base     time.Time      // origin of holdSum's times
+// waiter is a request in line for a slot. Its fields change under Limiter.mu; ready is
+// closed once the line is done with it: granted, it holds a slot (handed over by the release
+// of another), else it was pushed out of a full line.
+type waiter struct {
+	ready   chan struct{}
+	elem    *list.Element
+	granted bool
+	done    bool
 }
 
 type bucket struct {
@@ -232,6 +252,11 @@ func New(opts ...Option) (*Limiter, error) {
 		return nil, errors.New("quota: limits must not be negative")
 	case l.queueBudget <= 0:
 		return nil, errors.New("quota: the queue budget must be positive")
+	case l.queueTarget < 0 || l.queueTarget > l.queueBudget:
+		return nil, fmt.Errorf("quota: the queue target %v must be between 0 and the queue budget %v", l.queueTarget, l.queueBudget)
+	}
+	if l.queueTarget == 0 {
+		l.queueTarget = l.queueBudget / 10
 	}
 	if l.clock == nil {
 		l.clock = realClock{}
@@ -248,11 +273,8 @@ func New(opts ...Option) (*Limiter, error) {
 	if l.exempt == nil {
 		l.exempt = DefaultExempt
 	}
-	if l.slots > 0 {
-		l.sem = make(chan struct{}, l.slots)
-		if l.maxQueue == 0 {
-			l.maxQueue = 8 * l.slots
-		}
+	if l.slots > 0 && l.maxQueue == 0 {
+		l.maxQueue = 8 * l.slots
 	}
 	l.buckets = map[string]*bucket{}
 	l.running = map[string]int{}
@@ -458,44 +480,107 @@ func (l *Limiter) leave(id string) {
 
 // acquire takes an evaluation slot and returns its release, or nil with the reason for
 // shedding and the Retry-After to suggest.
+//
+// While the line moves (it emptied within the last queue budget) it is served first come,
+// first served, and a request waits up to the budget. While it stands, it is served newest
+// first and a request waits up to the target; a full line then pushes out its oldest
+// request rather than the newcomer.
 func (l *Limiter) acquire(ctx context.Context) (release func(), reason string, retry time.Duration) {
-	if l.sem == nil {
+	if l.slots == 0 {
 		return func() {}, "", 0
 	}
-	select {
-	case l.sem <- struct{}{}:
-		return l.releaser(), "", 0
-	default:
-	}
+	now := l.clock.Now()
 	l.mu.Lock()
-	// The line ahead of this request, served by l.slots slots that each take the hold time.
-	expect := time.Duration(float64(l.waiting+1) / float64(l.slots) * l.holdEstimate() * float64(time.Second))
-	switch {
-	case l.waiting >= l.maxQueue:
+	if l.busy < l.slots && l.line.Len() == 0 {
+		l.busy++
+		rel := l.holdLocked(now)
 		l.mu.Unlock()
-		return nil, ReasonQueueFull, max(expect, time.Second)
-	case expect > l.queueBudget:
+		return rel, "", 0
+	}
+	standing := l.standing(now)
+	// The line ahead of this request, served by l.slots slots that each take the hold time;
+	// while the line stands, the newcomer is next.
+	ahead, budget := l.line.Len()+1, l.queueBudget
+	if standing {
+		ahead, budget = 1, l.queueTarget
+	}
+	expect := time.Duration(float64(ahead) / float64(l.slots) * l.holdEstimate() * float64(time.Second))
+	switch {
+	case expect > budget:
 		l.mu.Unlock()
 		return nil, ReasonOverload, expect
-	}
-	l.waiting++
-	l.mu.Unlock()
-	queued := l.clock.Now()
-	defer func() {
-		l.mu.Lock()
-		l.waiting--
+	case l.line.Len() >= l.maxQueue && !standing:
 		l.mu.Unlock()
+		return nil, ReasonQueueFull, max(expect, time.Second)
+	case l.line.Len() >= l.maxQueue:
+		oldest := l.line.Front().Value.(*waiter)
+		l.line.Remove(oldest.elem)
+		oldest.done = true
+		close(oldest.ready)
+	}
+	if l.line.Len() == 0 {
+		l.lastEmpty = now
+	}
+	w := &waiter{ready: make(chan struct{})}
+	w.elem = l.line.PushBack(w)
+	timeout := l.clock.After(budget) // set in line, so Stats().Waiting counts only timed waits
+	l.mu.Unlock()
+	defer func() {
 		if l.onWait != nil {
-			l.onWait(l.clock.Now().Sub(queued))
+			l.onWait(l.clock.Now().Sub(now))
 		}
 	}()
+	var timedOut bool
 	select {
-	case l.sem <- struct{}{}:
-		return l.releaser(), "", 0
-	case <-l.clock.After(l.queueBudget):
-		return nil, ReasonQueueTimout, l.queueBudget
+	case <-w.ready:
+	case <-timeout:
+		timedOut = true
 	case <-ctx.Done():
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case w.granted && ctx.Err() != nil:
+		// The client went away as its turn came: the slot goes to the next in line.
+		l.free(l.clock.Now())
 		return nil, "", 0
+	case w.granted:
+		return l.holdLocked(l.clock.Now()), "", 0
+	case w.done:
+		return nil, ReasonQueueFull, time.Second
+	}
+	l.line.Remove(w.elem)
+	if l.line.Len() == 0 {
+		l.lastEmpty = l.clock.Now()
+	}
+	if !timedOut {
+		return nil, "", 0
+	}
+	return nil, ReasonQueueTimout, budget
+}
+
+// standing reports whether the line has not emptied for a whole queue budget. Called with
+// l.mu held.
+func (l *Limiter) standing(now time.Time) bool {
+	return l.line.Len() > 0 && now.Sub(l.lastEmpty) > l.queueBudget
+}
+
+// free gives up a slot: to the next in line (the newest while the line stands), or back to
+// the pool. Called with l.mu held.
+func (l *Limiter) free(now time.Time) {
+	if l.line.Len() == 0 {
+		l.busy--
+		return
+	}
+	e := l.line.Front()
+	if l.standing(now) {
+		e = l.line.Back()
+	}
+	w := l.line.Remove(e).(*waiter)
+	w.granted, w.done = true, true
+	close(w.ready)
+	if l.line.Len() == 0 {
+		l.lastEmpty = now
 	}
 }
 
@@ -514,20 +599,20 @@ func (l *Limiter) holdEstimate() float64 {
 	return est
 }
 
-// releaser returns the release of a slot taken now; it feeds the average hold time.
-func (l *Limiter) releaser() func() {
-	now := l.clock.Now()
-	l.mu.Lock()
+// holdLocked records a slot taken at now and returns its release, which feeds the average
+// hold time. Called with l.mu held.
+func (l *Limiter) holdLocked(now time.Time) func() {
 	if l.base.IsZero() {
 		l.base = now
 	}
 	start := now.Sub(l.base).Seconds()
 	l.holders++
 	l.holdSum += start
-	l.mu.Unlock()
 	return func() {
-		held := l.clock.Now().Sub(l.base).Seconds() - start
+		now := l.clock.Now()
 		l.mu.Lock()
+		defer l.mu.Unlock()
+		held := now.Sub(l.base).Seconds() - start
 		l.holders--
 		l.holdSum -= start
 		if l.holders == 0 {
@@ -538,25 +623,25 @@ func (l *Limiter) releaser() func() {
 		} else {
 			l.holdEWMA = 0.8*l.holdEWMA + 0.2*held
 		}
-		l.mu.Unlock()
-		<-l.sem
+		l.free(now)
 	}
 }
 
 // Stats is a snapshot of the Limiter's state.
 type Stats struct {
-	Waiting int           // requests in line for a slot
-	Busy    int           // slots taken
-	Callers int           // buckets remembered
-	Hold    time.Duration // average time a slot is held
+	Waiting  int           // requests in line for a slot
+	Busy     int           // slots taken
+	Callers  int           // buckets remembered
+	Hold     time.Duration // average time a slot is held
+	Standing bool          // the line has not emptied for a queue budget (see WithQueueTarget)
 }
 
 // Stats returns the current state, for metrics and tests.
 func (l *Limiter) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return Stats{Waiting: l.waiting, Busy: len(l.sem), Callers: len(l.buckets),
-		Hold: time.Duration(l.holdEWMA * float64(time.Second))}
+	return Stats{Waiting: l.line.Len(), Busy: l.busy, Callers: len(l.buckets),
+		Hold: time.Duration(l.holdEWMA * float64(time.Second)), Standing: l.standing(l.clock.Now())}
 }
 
 // reject answers a refusal and counts it.

@@ -2,9 +2,11 @@ package quota
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -500,6 +502,132 @@ func TestShedding(t *testing.T) {
 	})
 }
 
+// waitWaiting waits until n requests wait for a slot (their timers are set by then).
+func waitWaiting(t *testing.T, l *Limiter, n int) {
+	t.Helper()
+	for l.Stats().Waiting != n {
+		time.Sleep(time.Millisecond) // until the goroutines are in line (not a timing assertion)
+	}
+}
+
+// tagged is a handler that holds its request until released and reports which request
+// (by its X-Tag header) got a slot.
+type tagged struct {
+	arrived chan string
+	release chan struct{}
+}
+
+func (h *tagged) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.arrived <- r.Header.Get("X-Tag")
+	<-h.release
+}
+
+func taggedRequest(tag string) *http.Request {
+	req := evalRequest("")
+	req.Header.Set("X-Tag", tag)
+	return req
+}
+
+func wantShed(t *testing.T, who string, ch <-chan *httptest.ResponseRecorder, reason string) {
+	t.Helper()
+	if rec := <-ch; rec.Code != http.StatusServiceUnavailable || decodeReply(t, rec).Reason != reason {
+		t.Errorf("%s: %d %s, want 503 %s", who, rec.Code, rec.Body, reason)
+	}
+}
+
+func TestStandingLine(t *testing.T) {
+	t.Run("served newest first with the short target", func(t *testing.T) {
+		// One slot, a budget of 100 ms, a target of 10 ms, a line of at most 2. Each evaluation
+		// holds the slot for 5 ms, and each time one ends a new request joins the line, so the
+		// line never empties: it moves first come, first served until it has stood for the
+		// budget (t0+100ms), then newest first.
+		clock := newFakeClock()
+		l, err := New(WithClock(clock), WithSlots(1), WithQueueBudget(100*time.Millisecond),
+			WithQueueTarget(10*time.Millisecond), WithMaxQueue(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &tagged{arrived: make(chan string, 1), release: make(chan struct{})}
+		handler := l.Handler(h)
+		recs := map[string]<-chan *httptest.ResponseRecorder{}
+		join := func(tag string, waiting int) {
+			recs[tag] = start(handler, taggedRequest(tag))
+			waitWaiting(t, l, waiting)
+		}
+		recs["h"] = start(handler, taggedRequest("h"))
+		<-h.arrived
+		join("w0", 1) // t0: the line forms
+		join("w1", 2)
+		var granted []string
+		for k := 1; k <= 22; k++ {
+			clock.Advance(5 * time.Millisecond)
+			h.release <- struct{}{} // the holder ends; the slot goes to a waiter
+			granted = append(granted, <-h.arrived)
+			join(fmt.Sprintf("w%d", k+1), 2)
+		}
+		var want []string
+		for k := 0; k < 20; k++ {
+			want = append(want, fmt.Sprintf("w%d", k))
+		}
+		want = append(want, "w21", "w22") // from t0+105ms, newest first
+		if strings.Join(granted, ",") != strings.Join(want, ",") {
+			t.Errorf("slots went to %v, want %v", granted, want)
+		}
+		if s := l.Stats(); !s.Standing || s.Waiting != 2 || s.Busy != 1 {
+			t.Errorf("Stats() = %+v, want a standing line of 2 and one slot busy", s)
+		}
+		// t0+110ms, the line [w20 w23] is full: a newcomer pushes out the oldest.
+		join("x", 2)
+		wantShed(t, "w20, the oldest of a full standing line", recs["w20"], ReasonQueueFull)
+		// w23 and x joined the standing line: they wait the target, not the budget.
+		clock.Advance(10 * time.Millisecond)
+		wantShed(t, "w23 after the target", recs["w23"], ReasonQueueTimout)
+		wantShed(t, "x after the target", recs["x"], ReasonQueueTimout)
+		if s := l.Stats(); s.Standing || s.Waiting != 0 || s.Busy != 1 {
+			t.Errorf("Stats() = %+v, want an empty line and w22 running", s)
+		}
+		close(h.release)
+		for _, tag := range append([]string{"h"}, granted...) {
+			if rec := <-recs[tag]; rec.Code != 200 {
+				t.Errorf("%s: %d, want 200", tag, rec.Code)
+			}
+		}
+		if s := l.Stats(); s.Busy != 0 {
+			t.Errorf("after all ended: %+v, want nothing busy", s)
+		}
+	})
+	t.Run("the slot of a client that left goes on", func(t *testing.T) {
+		clock := newFakeClock()
+		l, err := New(WithClock(clock), WithSlots(1), WithQueueBudget(100*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &tagged{arrived: make(chan string, 1), release: make(chan struct{})}
+		handler := l.Handler(h)
+		holder := start(handler, taggedRequest("holder"))
+		<-h.arrived
+		ctx, cancel := context.WithCancel(context.Background())
+		gone := start(handler, taggedRequest("gone").WithContext(ctx))
+		waitWaiting(t, l, 1)
+		b := start(handler, taggedRequest("b"))
+		waitWaiting(t, l, 2)
+		cancel()
+		<-gone
+		h.release <- struct{}{}
+		<-holder
+		if got := <-h.arrived; got != "b" {
+			t.Errorf("the slot went to %q, want b", got)
+		}
+		close(h.release)
+		if rec := <-b; rec.Code != 200 {
+			t.Errorf("b: %d, want 200", rec.Code)
+		}
+		if s := l.Stats(); s.Busy != 0 || s.Waiting != 0 {
+			t.Errorf("after all ended: %+v, want nothing busy or waiting", s)
+		}
+	})
+}
+
 func TestBodyLimit(t *testing.T) {
 	l, err := New(WithMaxBody(10), WithAnonymousWrites())
 	if err != nil {
@@ -667,6 +795,8 @@ func TestNewRefusesBadSettings(t *testing.T) {
 		{"rate without burst", []Option{WithRate(5, 0)}},
 		{"negative slots", []Option{WithSlots(-1)}},
 		{"zero queue budget", []Option{WithQueueBudget(0)}},
+		{"negative queue target", []Option{WithQueueTarget(-time.Millisecond)}},
+		{"queue target over the budget", []Option{WithQueueBudget(time.Second), WithQueueTarget(2 * time.Second)}},
 		{"no callers", []Option{WithMaxCallers(0)}},
 	}
 	for _, tc := range tests {
