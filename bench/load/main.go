@@ -13,8 +13,8 @@
 //     refusals, CPU and RSS of the server and its kernels. The sustainable rate is the highest
 //     whose calls all succeed at >= 98% of the offered rate with p99 under the SLO's 900 ms.
 //  3. overload: the server restarted with limits set from what phase 2 measured (slots by
-//     Little's law, a queue budget of the unloaded p99, a per-caller rate of twice a fair
-//     share), then -overload times the sustainable rate: how much is refused (429/503), how
+//     Little's law, a queue budget of the unloaded p99, a per-caller rate of a fair share of
+//     the sustainable rate), then -overload times the sustainable rate: how much is refused (429/503), how
 //     fast, the p99 of what is admitted against the unloaded p99, memory, and whether the
 //     server is still healthy afterwards.
 //
@@ -56,7 +56,7 @@ const (
 func main() {
 	step := flag.Duration("step", 2*time.Second, "duration of each rate step")
 	rates := flag.String("rates", "100,200,400,800,1600", "offered rates (calls per second) of the rising phase for echo, compositions and JavaScript")
-	pyRates := flag.String("python-rates", "1,2,4,8", "offered rates of the rising phase for Python")
+	pyRates := flag.String("python-rates", "2,4,8,16,32", "offered rates of the rising phase for Python")
 	overload := flag.Float64("overload", 5, "multiple of the sustainable rate offered in the overload phase")
 	overloadFor := flag.Duration("overload-for", 4*time.Second, "duration of the overload phase")
 	users := flag.Int("users", 20, "distinct callers")
@@ -230,7 +230,7 @@ func run(ctx context.Context, cfg config) error {
 }
 
 // overloadPhase restarts the server with limits from the group's measurements (slots by
-// Little's law, a queue budget of the unloaded p99, a per-caller rate of twice a fair share)
+// Little's law, a queue budget of the unloaded p99, a per-caller rate of a fair share)
 // and offers cfg.overload times the sustainable rate.
 func overloadPhase(ctx context.Context, cfg config, client *loadClient, bin, dir, db string, g group, rate float64, sustainedP50 time.Duration, base summary) error {
 	if rate == 0 {
@@ -241,9 +241,12 @@ func overloadPhase(ctx context.Context, cfg config, client *loadClient, bin, dir
 	// budget over the unloaded p99 would make "p99 within 2x of the unloaded figure"
 	// unreachable by construction; 1 ms keeps the budget above timer granularity.
 	budget := max(base.p99, time.Millisecond)
-	perUser := max(2*rate/float64(cfg.users), 1)
+	// Each caller may use its fair share of the sustainable rate: all of them busy at once is
+	// then the sustainable rate, not more (twice a fair share let twice the capacity in, and
+	// the admitted requests queued behind each other's kernel starts).
+	perUser := max(rate/float64(cfg.users), 0.1)
 	limits := []string{"--trusted-user-header", "X-Zeval-User", "--slots", strconv.Itoa(slots),
-		"--queue-budget", budget.String(), "--rate", strconv.FormatFloat(perUser, 'f', 1, 64), "--burst", strconv.Itoa(max(2, int(perUser)))}
+		"--queue-budget", budget.String(), "--rate", strconv.FormatFloat(perUser, 'f', 2, 64), "--burst", strconv.Itoa(max(1, int(perUser)))}
 	srv, err := startServer(ctx, bin, dir, "limited", cfg.code, db, limits...)
 	if err != nil {
 		return err
