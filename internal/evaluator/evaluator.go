@@ -206,7 +206,7 @@ func (e *Evaluator) kernelOptions(spec *jupyter.Spec, shm string) ([]jupyter.Opt
 			e.log.Info("fork server not used", "kernel", spec.Name, "reason", err)
 		} else {
 			fs, err := forkserver.New(context.Background(), spec, forkserver.WithLogger(e.log),
-				forkserver.WithPreload(runtimeDefinition()), forkserver.WithoutDebugger())
+				forkserver.WithPreload(runtimeDefinition()), forkserver.WithLeanKernels())
 			if err != nil {
 				return nil, fmt.Errorf("evaluator: fork server: %w", err)
 			}

@@ -93,9 +93,11 @@ func WithEnv(kv ...string) Option { return func(c *config) { c.env = append(c.en
 // stderr and serves all the same (kernels then lack what it would have defined).
 func WithPreload(code string) Option { return func(c *config) { c.preload = code } }
 
-// WithoutDebugger starts kernels without ipykernel's debugger (debugpy): the server imports a
-// quarter faster and each kernel starts with less work, but kernels answer no debug_request.
-func WithoutDebugger() Option { return WithEnv("ZEVAL_FORKSERVER_DEBUGGER=0") }
+// WithLeanKernels starts kernels without ipykernel's debugger (debugpy), IPython's completion
+// engine (jedi) and the terminal IPython (prompt_toolkit): the server imports in half the time
+// (~330 → ~160 ms) and each kernel holds 540 modules instead of 960, but kernels answer no
+// debug_request, complete without jedi, and IPython.embed raises.
+func WithLeanKernels() Option { return WithEnv("ZEVAL_FORKSERVER_LEAN=1") }
 
 // Server starts ipykernel kernels by forking a pre-imported Python process. It is a
 // jupyter.Starter and safe for concurrent use; starts are served one at a time by the server.

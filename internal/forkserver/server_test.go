@@ -577,3 +577,33 @@ func TestPreload(t *testing.T) {
 		t.Errorf("the failed preload's traceback is not in the server's stderr:\n%s", tail)
 	}
 }
+
+// TestLeanKernels: lean kernels run code and complete without jedi; they have no debugger, no
+// prompt_toolkit, and IPython.embed says why it is missing.
+func TestLeanKernels(t *testing.T) {
+	s := newServer(t, WithLeanKernels())
+	k := launch(t, s)
+	ctx := ctxT(t)
+	res, err := k.Execute(ctx, "import sys\nprint(sum(range(10)), 'prompt_toolkit' in sys.modules, sys.modules.get('jedi'))")
+	if err != nil || res.Error != nil {
+		t.Fatalf("%v %+v", err, res)
+	}
+	if got := strings.TrimSpace(res.Stdout()); got != "45 False None" {
+		t.Errorf("lean kernel printed %q", got)
+	}
+	msg, err := k.Request(ctx, jupyter.Shell, "kernel_info_request", struct{}{})
+	if err != nil || strings.Contains(strings.ReplaceAll(string(msg.Content), " ", ""), `"debugger":true`) {
+		t.Errorf("kernel_info of a lean kernel: %v %s, want no debugger", err, msg.Content)
+	}
+	res, err = executeAfterError(ctx, k, "import IPython\nIPython.embed()")
+	if err != nil || res.Error == nil || !strings.Contains(res.Error.Value, "not available in a lean zeval kernel") {
+		t.Errorf("IPython.embed() in a lean kernel: %v %+v", err, res)
+	}
+	msg, err = k.Request(ctx, jupyter.Shell, "complete_request", map[string]any{"code": "impor", "cursor_pos": 5})
+	if err != nil {
+		t.Fatalf("complete_request: %v", err)
+	}
+	if !strings.Contains(string(msg.Content), `"import"`) {
+		t.Errorf("completion of 'impor' without jedi: %s", msg.Content)
+	}
+}
