@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -174,6 +175,9 @@ func (c *conn) dial() error {
 		{c.stdin, c.info.StdinPort, Stdin},
 		{c.hb, c.info.HBPort, Heartbeat},
 	} {
+		if err := c.awaitIPC(s.port); err != nil {
+			return fmt.Errorf("jupyter: connecting %s channel: %w", s.ch, err)
+		}
 		if err := s.sock.Dial(c.info.endpoint(s.port)); err != nil {
 			return fmt.Errorf("jupyter: connecting %s channel: %w", s.ch, err)
 		}
@@ -186,6 +190,35 @@ func (c *conn) dial() error {
 		go c.read(r.sock, r.ch)
 	}
 	return nil
+}
+
+// awaitIPC waits, over the ipc transport, until the kernel has bound the socket of port: the
+// socket file exists. Looking for the file costs one stat; a refused dial costs a socket, a
+// connect and the dialer's goroutines, and a kernel that takes half a second to start was
+// dialed ~250 times per socket at the dialer's 2 ms retry (~5 ms of CPU per kernel). The wait
+// polls every millisecond for 50 ms (a forked kernel binds within ~15 ms), then less often, up to
+// every 10 ms. Over TCP it returns at once (the dialer retries).
+func (c *conn) awaitIPC(port int) error {
+	if c.info.Transport != "ipc" {
+		return nil
+	}
+	path := fmt.Sprintf("%s-%d", c.info.IP, port)
+	wait, began := time.Millisecond, time.Now()
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			t.Stop()
+			return c.ctx.Err()
+		}
+		if time.Since(began) > 50*time.Millisecond { // not a forked kernel: a slow start
+			wait = min(wait*3/2, 10*time.Millisecond)
+		}
+	}
 }
 
 // read receives messages on one socket until the connection closes, and routes them.
