@@ -61,9 +61,6 @@ func TestSpinReader(t *testing.T) {
 	if _, err := io.ReadFull(r, buf); err != nil || string(buf) != "late!" {
 		t.Fatalf("read %q, %v", buf, err)
 	}
-	if !sr.slow {
-		t.Error("a wait of 20 ms did not mark the connection slow")
-	}
 
 	_ = b.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
 	if _, err := r.Peek(1); !errors.Is(err, os.ErrDeadlineExceeded) {

@@ -33,8 +33,9 @@ STDOUT_LIMIT = 8 * 1024
 # While it waits for the next frame, the kernel polls the socket for up to SPIN seconds before
 # it sleeps in recv: waking a sleeping process on another CPU costs ~20 us under a hypervisor,
 # more than a quick call. It spins only when zeval's last call frame allowed it ("spin": zeval
-# has few calls in flight; with many, the CPUs are needed for work) and while frames have been
-# coming quickly (the last wait was within the budget), so a kernel called seldom sleeps at once.
+# has few calls in flight; with many, the CPUs are needed for work). A kernel called seldom
+# spends SPIN of CPU per call that way; a rule "sleep at once after a long wait" never spun
+# again once tripped, since a wait that sleeps is longer than SPIN by its wake-up.
 SPIN = 50e-6
 
 
@@ -78,7 +79,6 @@ class Channel:
         self.seq = 0
         self.sock = None
         self.buf = bytearray()
-        self.quick = True  # the last wait for a frame was within SPIN
         self.spin = False  # the last call frame allowed polling
         self.interruptible = 0  # > 0 while user code runs: SIGINT raises only then
         self.calls = []  # ids of the calls running, innermost last: a nested call names its parent
@@ -106,11 +106,11 @@ class Channel:
         self.sock.sendall(struct.pack(">I", len(data)) + data)
 
     def _read(self):
-        """Appends what the socket has to self.buf (polling first when frames come quickly).
+        """Appends what the socket has to self.buf (polling first when the last call allowed it).
         Returns False at the end of the stream."""
         began = time.perf_counter()
         data = None
-        if self.quick and self.spin:
+        if self.spin:
             end = began + SPIN
             while True:
                 try:
@@ -121,7 +121,6 @@ class Channel:
                         break
         if data is None:
             data = self.sock.recv(1 << 16)
-        self.quick = time.perf_counter() - began <= SPIN
         if not data:
             return False
         self.buf += data
