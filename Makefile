@@ -33,8 +33,16 @@ bench: build
 	@for b in $(BENCHES); do echo "== $$b"; $(GO) run ./$$b || exit 1; echo; done
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/orchestrator ./internal/api ./internal/zobject ./internal/js ./internal/cache ./internal/runtime
 
+FUZZTIME ?= 60s
+
+# Every fuzz target of the module, one after another, FUZZTIME each (go test fuzzes one target at a time).
 fuzz: setup
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 60s ./internal/jupyter
+	@grep -rl --include='*_test.go' '^func Fuzz' . | sort | while read f; do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "== $$(dirname $$f) $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./$$(dirname $$f) || exit 1; \
+		done; \
+	done
 
 clean:
 	rm -rf bin
