@@ -2,10 +2,7 @@ package evaluator
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -202,78 +199,10 @@ func samePrefix(a, b string) bool {
 
 // The JavaScript evaluator cases of the corpus, through the deno kernel.
 func TestJavaScriptKernelConformance(t *testing.T) {
-	raw, err := os.ReadFile(casesFile)
-	if err != nil {
-		t.Fatalf("the conformance corpus must sit beside the repository (../shared): %v", err)
-	}
-	var file struct {
-		Cases []evalCase `json:"cases"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatal(err)
-	}
-	known := map[string]string{}
-	kb, err := os.ReadFile(filepath.Join("testdata", "deno_known_failures.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var kf []knownFailure
-	if err := json.Unmarshal(kb, &kf); err != nil {
-		t.Fatalf("testdata/deno_known_failures.json: %v", err)
-	}
-	for _, k := range kf {
-		known[k.ID] = k.Reason
-	}
-	e, err := New(Config{NoPython: true, JavaScriptKernel: denoKernel, MinIdle: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	s := e.NewSession()
-	defer s.Close()
-	ctx := WithSession(context.Background(), s)
-
-	passed, ran := 0, 0
-	var unexpected, fixed []string
-	for _, c := range file.Cases {
-		isJS := strings.HasPrefix(c.Suite, "javascript") || c.Language == "javascript"
-		if !isJS {
-			continue
-		}
-		t.Run(c.ID+" "+c.Name, func(t *testing.T) {
-			got, why := runCase(ctx, e, c)
-			if why == "not applicable" {
-				t.Logf("%s: not a function call", c.ID)
-				return
-			}
-			ran++
-			problem := checkCase(c, got)
-			if why != "" {
-				problem = why
-			}
-			reason, isKnown := known[c.ID]
-			switch {
-			case problem == "" && isKnown:
-				passed++
-				fixed = append(fixed, c.ID)
-			case problem == "":
-				passed++
-			case isKnown:
-				t.Logf("known failure: %s (%s)", problem, reason)
-			default:
-				unexpected = append(unexpected, c.ID)
-				t.Errorf("%s\ngot %s", problem, got)
-			}
-		})
-	}
+	passed, ran := runConformance(t, Config{NoPython: true, JavaScriptKernel: denoKernel, MinIdle: 2}, "deno_known_failures.json",
+		func(c evalCase) bool { return strings.HasPrefix(c.Suite, "javascript") || c.Language == "javascript" })
 	t.Logf("JavaScript conformance through the deno kernel: %d/%d cases pass", passed, ran)
 	fmt.Printf("deno conformance: %d/%d JavaScript cases pass through the deno kernel\n", passed, ran)
-	if len(fixed) > 0 {
-		t.Errorf("cases listed as known failures now pass; remove them from testdata/deno_known_failures.json: %v", fixed)
-	}
-	if len(unexpected) > 0 {
-		t.Errorf("unexpected failures: %v", unexpected)
-	}
 }
 
 func TestJavaScriptKernelConfig(t *testing.T) {
