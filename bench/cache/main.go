@@ -12,10 +12,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +23,6 @@ import (
 	"github.com/zeval/zeval/internal/library"
 	"github.com/zeval/zeval/internal/orchestrator"
 	"github.com/zeval/zeval/internal/render"
-	z "github.com/zeval/zeval/internal/zobject"
 )
 
 func main() {
@@ -40,23 +37,8 @@ func main() {
 }
 
 func loadDemo() (orchestrator.MapResolver, error) {
-	lib := orchestrator.MapResolver{}
-	err := fs.WalkDir(library.FS(), ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".json") {
-			return err
-		}
-		data, err := fs.ReadFile(library.FS(), name)
-		if err != nil {
-			return err
-		}
-		o, err := z.Parse(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		lib[strings.TrimSuffix(name, ".json")] = o
-		return nil
-	})
-	return lib, err
+	objs, err := library.Objects()
+	return orchestrator.MapResolver(objs), err
 }
 
 // hot is how one backend did: the renders with the cache hot.

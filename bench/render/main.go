@@ -18,7 +18,6 @@ import (
 	"flag"
 	"fmt"
 	"html"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -372,22 +371,8 @@ func run(cfg config) error {
 // over its functions, every call different) with warm pools and with the cache hot. There is
 // no baseline: not every library function has a Python implementation to run in one kernel.
 func demo(ctx context.Context, calls, rounds int, details bool) error {
-	lib := orchestrator.MapResolver{}
-	err := fs.WalkDir(library.FS(), ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".json") {
-			return err
-		}
-		data, err := fs.ReadFile(library.FS(), name)
-		if err != nil {
-			return err
-		}
-		o, err := z.Parse(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		lib[strings.TrimSuffix(name, ".json")] = o
-		return nil
-	})
+	objs, err := library.Objects()
+	lib := orchestrator.MapResolver(objs)
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,12 @@ package library
 import (
 	"context"
 	"embed"
+	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/zeval/zeval/internal/store"
+	z "github.com/zeval/zeval/internal/zobject"
 )
 
 //go:generate go run gen.go
@@ -27,6 +30,28 @@ func FS() fs.FS {
 // twice is harmless.
 func Load(ctx context.Context, st *store.Store) (store.BatchResult, error) {
 	return st.Import(ctx, FS(), store.Edit{Author: "zeval", Comment: "demo library"})
+}
+
+// Objects returns the demo library's persistent objects parsed, by ZID (for resolvers that
+// need no store, such as the benchmarks').
+func Objects() (map[string]*z.Object, error) {
+	objs := map[string]*z.Object{}
+	err := fs.WalkDir(FS(), ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".json") {
+			return err
+		}
+		data, err := fs.ReadFile(FS(), name)
+		if err != nil {
+			return err
+		}
+		o, err := z.Parse(data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		objs[strings.TrimSuffix(name, ".json")] = o
+		return nil
+	})
+	return objs, err
 }
 
 //go:embed demo.txt
