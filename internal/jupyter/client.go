@@ -442,21 +442,7 @@ func (k *Kernel) Interrupt(ctx context.Context) error {
 // Shutdown asks the kernel to exit (shutdown_request on control), waits up to the stop timeout,
 // then kills its process group. It is idempotent; pending requests fail with ErrClosed.
 func (k *Kernel) Shutdown(ctx context.Context) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.closed {
-		return nil
-	}
-	k.closed = true
-	k.stop(ctx, false)
-	k.c.close(ErrClosed)
-	if k.connFile != "" {
-		os.Remove(k.connFile)
-	}
-	if k.ipcDir != "" {
-		os.RemoveAll(k.ipcDir)
-	}
-	return nil
+	return k.end(func() { k.stop(ctx, false) })
 }
 
 // Kill ends a launched kernel at once: its process group gets SIGKILL, with no shutdown_request
@@ -464,18 +450,26 @@ func (k *Kernel) Shutdown(ctx context.Context) error {
 // stop timeout), its files removed. For a kernel whose state is being thrown away it is what
 // Shutdown is, minus the kernel's time and CPU. A kernel we only connected to is shut down.
 func (k *Kernel) Kill() error {
+	return k.end(func() {
+		if k.proc == nil {
+			k.stop(context.Background(), false)
+			return
+		}
+		k.proc.Kill()
+		waitExit(k.proc, k.cfg.stopTimeout)
+	})
+}
+
+// end closes the kernel once: stopProcess (called with k.mu held) ends its process, then the
+// connection is closed and the kernel's files are removed.
+func (k *Kernel) end(stopProcess func()) error {
 	k.mu.Lock()
-	if k.proc == nil {
-		k.mu.Unlock()
-		return k.Shutdown(context.Background())
-	}
 	defer k.mu.Unlock()
 	if k.closed {
 		return nil
 	}
 	k.closed = true
-	k.proc.Kill()
-	waitExit(k.proc, k.cfg.stopTimeout)
+	stopProcess()
 	k.c.close(ErrClosed)
 	if k.connFile != "" {
 		os.Remove(k.connFile)
