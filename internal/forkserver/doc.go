@@ -11,8 +11,8 @@
 // reaps its children and reports each exit. Two differences from a plain ipykernel: IPython's
 // history is kept in memory (kernels share no history file), and the profile and config files
 // are those the server loaded at its start, and its startup files and exec_lines run once, in
-// the server, whose user namespace every kernel inherits (a kernelspec with arguments beyond `-f FILE` gets
-// its shell and config built in the child, as a plain kernel does).
+// the server, whose user namespace every kernel inherits (a kernelspec with arguments beyond
+// `-f FILE` gets its shell and config built in the child, as a plain kernel does).
 //
 // The Python side is two processes: a keeper, a child subreaper that Go starts, and the worker it
 // forks, which imports and forks kernels. Orphans (a kernel's own children, or the kernels of a

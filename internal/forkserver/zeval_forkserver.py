@@ -1,7 +1,7 @@
 """zeval's fork server: imports ipykernel once, then forks a fresh kernel per request.
 
-Run by the Go forkserver package as `python3 zeval_forkserver.py SANDBOX_PY PRELOAD_PY`, with fd 3 the request
-pipe (Go → server) and fd 4 the event pipe (server → Go), one JSON object per line.
+Run by the Go forkserver package as `python3 zeval_forkserver.py SANDBOX_PY PRELOAD_PY`, with fd 3
+the request pipe (Go → server) and fd 4 the event pipe (server → Go), one JSON object per line.
 
 Requests:  {"op": "spawn", "id": N, "argv": [...], "env": ["K=V", ...], "dir": "...", "log": "...",
             "plan": {...} or null}
@@ -20,9 +20,9 @@ keeper exits once the worker is gone and it has no child left, which closes the 
 
 The server creates no threads and no ZeroMQ context before forking (both would be broken in the
 child). It forks each child ahead of its request (one standby child, waiting for its request on a
-pipe), so that a request does not wait for the fork. Each child: new session (so its pid is its process group), SIGKILL when the server dies,
-stdin from /dev/null, stdout and stderr to its log, the sandbox plan applied, then ipykernel's
-IPKernelApp with the request's argv. The server itself exits when its request pipe closes,
+pipe), so that a request does not wait for the fork. Each child: new session (so its pid is its
+process group), SIGKILL when the server dies, stdin from /dev/null, stdout and stderr to its log,
+the sandbox plan applied, then ipykernel's IPKernelApp with the request's argv. The server itself exits when its request pipe closes,
 killing its children's groups.
 """
 import json
