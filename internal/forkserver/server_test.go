@@ -220,6 +220,25 @@ func TestFreshStatePerKernel(t *testing.T) {
 	if a.Stdout() == b.Stdout() {
 		t.Errorf("two forked kernels drew the same random number %q", a.Stdout())
 	}
+	// The server builds the Session once: each kernel's has its own id, key and pid.
+	const probe = "import os, json\ns = get_ipython().kernel.session\n" +
+		"print(json.dumps([s.session, s.key.decode(), s.pid == os.getpid()]))"
+	var ids [2][]any
+	for i, k := range []*jupyter.Kernel{k1, k2} {
+		res, err := k.Execute(ctx, probe)
+		if err != nil || res.Error != nil {
+			t.Fatalf("kernel %d: %v %+v", i+1, err, res)
+		}
+		if err := json.Unmarshal([]byte(res.Stdout()), &ids[i]); err != nil || len(ids[i]) != 3 {
+			t.Fatalf("kernel %d printed %q: %v", i+1, res.Stdout(), err)
+		}
+		if ids[i][1] != k.Connection().Key || ids[i][2] != true {
+			t.Errorf("kernel %d: session key %v (connection file: %q), pid is its own: %v", i+1, ids[i][1], k.Connection().Key, ids[i][2])
+		}
+	}
+	if ids[0][0] == ids[1][0] || ids[0][0] == "" {
+		t.Errorf("two forked kernels share the session id %v", ids[0][0])
+	}
 }
 
 func TestExecuteErrorStdinComm(t *testing.T) {

@@ -114,11 +114,28 @@ def _prebuild_shell():
         app.shell = shell
         app.init_extensions()
         app.init_code()
+        # The application's Session (each kernel gives it its own id, pid and key), and code
+        # every kernel runs once, run here first: what it builds or caches on first use (dateutil's
+        # parser tables for message dates, asyncio's loop machinery) every kernel inherits.
+        app.session  # noqa: B018  built by its default
+        _warm_up()
         return None
     except Exception as e:  # noqa: BLE001  the kernels then build their own
         ipykernel.zmqshell.ZMQInteractiveShell.clear_instance()
         ipykernel.kernelapp.IPKernelApp.clear_instance()
         return "%s: %s" % (type(e).__name__, e)
+
+
+def _warm_up():
+    """Signs, serializes and parses a message and opens and closes an event loop, as every kernel
+    does when it starts and answers its first request. Starts no thread."""
+    from jupyter_client.session import Session
+    session = Session(key=b"zeval-warm-up")
+    msg = session.msg("kernel_info_request", content={})
+    _, frames = session.feed_identities(session.serialize(msg))
+    session.deserialize(frames)  # extract_dates: the header's date through dateutil
+    loop = asyncio.new_event_loop()
+    loop.close()
 
 
 def _preload():
@@ -221,9 +238,15 @@ def _child(req_r, status_w, go_r, server_pid, wake_r, wake_w):
             prebuilt = False
         if prebuilt:
             app.kernel_class = _Kernel
-            # The server loaded the profile and config files and ran the startup code already.
+            # The server loaded the profile and config files and ran the startup code already;
+            # with no options on the command line, there is no configuration to merge again.
             app.init_profile_dir = app.init_config_files = app.load_config_file = lambda: None
             app.init_extensions = app.init_code = lambda: None
+            app.update_config = lambda config: None
+            # The server built the Session: it becomes this kernel's (the connection file
+            # gives it its key).
+            app.session.session = jupyter_client.session.new_id()
+            app.session.pid = os.getpid()
         if len(argv) == 5 and argv[3] == "-f":
             # The usual `-f FILE` alone: skip building traitlets' argument parser for every
             # configurable class (~7 ms of the child's ~45 ms start).
@@ -233,6 +256,16 @@ def _child(req_r, status_w, go_r, server_pid, wake_r, wake_w):
                 app.connection_file = conn
 
             app.parse_command_line = parse_command_line
+            # A connection file that gives every port (the client's do) needs no writing back.
+            try:
+                with open(conn) as f:
+                    info = json.load(f)
+                complete = all(info.get(p) for p in
+                               ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"))
+            except (OSError, ValueError, AttributeError):
+                complete = False
+            if complete:
+                app.write_connection_file = lambda: None
         app.initialize()
         # Serve no request before the server has put us in our cgroups (and said so).
         while True:
