@@ -225,8 +225,10 @@ def _child(req_r, status_w, go_r, server_pid, wake_r, wake_w):
         # argv is [python, -m, ipykernel_launcher, args...]; the app parses sys.argv[1:].
         sys.argv = [argv[0]] + list(argv[3:])
         app = ipykernel.kernelapp.IPKernelApp.instance()
-        # Its default was read from the server's environment at import time.
-        app.parent_handle = int(env.get("JPY_PARENT_PID") or 0)
+        # No parent poller (a thread that exits when the kernel's parent is pid 1): our parent
+        # is the server, whose death kills us (PDEATHSIG), and an orphan of ours is reparented
+        # to the keeper, not to pid 1.
+        app.parent_handle = 0
         prebuilt = ipykernel.zmqshell.ZMQInteractiveShell.initialized()
         if prebuilt and not (len(argv) == 5 and argv[3] == "-f"):
             # Options on the command line could configure the application and the shell: build
@@ -234,7 +236,7 @@ def _child(req_r, status_w, go_r, server_pid, wake_r, wake_w):
             ipykernel.zmqshell.ZMQInteractiveShell.clear_instance()
             ipykernel.kernelapp.IPKernelApp.clear_instance()
             app = ipykernel.kernelapp.IPKernelApp.instance()
-            app.parent_handle = int(env.get("JPY_PARENT_PID") or 0)
+            app.parent_handle = 0
             prebuilt = False
         if prebuilt:
             app.kernel_class = _Kernel
