@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -264,6 +265,14 @@ func run(cfg config) error {
 		}
 		return nil
 	}
+	// Warm: pools filled before each render, a new session per render.
+	e, err := newEnv(ctx, lib, count["python"])
+	if err != nil {
+		return err
+	}
+	defer e.ev.Close()
+	// The profile starts once the pool is up; the renders' samples carry the label
+	// render=warm or render=hot (pprof -tagfocus), the pool's refills between them none.
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
 		if err != nil {
@@ -275,24 +284,22 @@ func run(cfg config) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-
-	// Warm: pools filled before each render, a new session per render.
-	e, err := newEnv(ctx, lib, count["python"])
-	if err != nil {
-		return err
-	}
-	defer e.ev.Close()
 	r := render.New(e.orch, e.lib, render.WithSessions(e.ev), render.WithWorkers(cfg.workers))
 	fmt.Printf("warm: %d renders, kernels pre-started (%d idle), a new session each …\n", rounds, count["python"]+2)
 	var warm, goCPU []time.Duration
+	var allocs []uint64
 	var last *render.Result
 	for i := 0; i < rounds; i++ {
 		if err := settle(ctx, e.ev); err != nil {
 			return err
 		}
+		m0 := mallocs()
 		t0, cpu0 := time.Now(), cpuTime()
-		res, err := r.Render(ctx, render.Request{Markup: markup, Format: render.FormatHTML, Metadata: cfg.quick})
+		res, err := labelled(ctx, "warm", func(ctx context.Context) (*render.Result, error) {
+			return r.Render(ctx, render.Request{Markup: markup, Format: render.FormatHTML, Metadata: cfg.quick})
+		})
 		goCPU = append(goCPU, cpuTime()-cpu0)
+		allocs = append(allocs, mallocs()-m0)
 		if err != nil {
 			return err
 		}
@@ -325,7 +332,9 @@ func run(cfg config) error {
 	var hotRes *render.Result
 	for i := 0; i < 5; i++ {
 		t0 := time.Now()
-		hotRes, err = rc.Render(ctx, render.Request{Markup: markup, Format: render.FormatHTML})
+		hotRes, err = labelled(ctx, "hot", func(ctx context.Context) (*render.Result, error) {
+			return rc.Render(ctx, render.Request{Markup: markup, Format: render.FormatHTML})
+		})
 		if err != nil {
 			return err
 		}
@@ -343,7 +352,8 @@ func run(cfg config) error {
 	fmt.Printf("\nresults (%d calls)\n", calls)
 	fmt.Printf("  %-58s %10s\n", "", "wall ms")
 	fmt.Printf("  %-58s %10.1f   (median of %d: %.1f; %d evaluations, %d workers)\n", "zeval, warm pools, new session", ms(bestWarm), len(warm), ms(medWarm), last.Stats.Evaluations, last.Stats.Workers)
-	fmt.Printf("  %-58s %10.1f   (CPU of the zeval process during the render, median)\n", "", ms(median(goCPU)))
+	fmt.Printf("  %-58s %10.1f   (CPU of the zeval process during the render, median; %.0f µs a call, %d allocations a call)\n",
+		"", ms(median(goCPU)), float64(median(goCPU).Microseconds())/float64(calls), medianUint(allocs)/uint64(calls))
 	fmt.Printf("  %-58s %10.1f   (best of %d; %d cache hits)\n", "zeval, cache hot", ms(hot[0]), len(hot), hotRes.Stats.CacheHits)
 	fmt.Printf("  calls per second: warm %.0f, cache hot %.0f\n", float64(calls)/bestWarm.Seconds(), float64(calls)/hot[0].Seconds())
 	fmt.Printf("  cache hot vs warm: %.1f× faster\n", bestWarm.Seconds()/hot[0].Seconds())
@@ -467,6 +477,25 @@ func describe(res *render.Result) {
 
 func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// labelled runs a render with the pprof label render=what, which the goroutines it starts inherit.
+func labelled(ctx context.Context, what string, f func(context.Context) (*render.Result, error)) (res *render.Result, err error) {
+	pprof.Do(ctx, pprof.Labels("render", what), func(ctx context.Context) { res, err = f(ctx) })
+	return res, err
+}
+
+// mallocs is the number of heap objects allocated so far.
+func mallocs() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.Mallocs
+}
+
+func medianUint(xs []uint64) uint64 {
+	s := append([]uint64(nil), xs...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
 }
