@@ -18,7 +18,20 @@ func NewEnvelope(value, metadata *Object) *Object {
 }
 
 // NewMetadata returns an empty Z883 map from Z6 to Z1, the type of a Z22K2.
-func NewMetadata(entries ...MapEntry) *Object { return NewMap(NewRef(Z6), NewRef(Z1), entries...) }
+func NewMetadata(entries ...MapEntry) *Object {
+	items := make([]*Object, len(entries))
+	for i, e := range entries {
+		items[i] = NewRecord(metadataPairType, KV("K1", e.Key), KV("K2", e.Value))
+	}
+	return NewRecord(metadataMapType, KV("K1", newListOwned(metadataPairType, items)))
+}
+
+// The types of a metadata map and its entries, shared by every metadata map: Z883(Z6, Z1) and
+// Z882(Z6, Z1).
+var (
+	metadataMapType  = MapType(NewRef(Z6), NewRef(Z1))
+	metadataPairType = PairType(NewRef(Z6), NewRef(Z1))
+)
 
 // ResultEnvelope returns a Z22 the way upstream's makeMappedResultEnvelope does: when err is
 // not nil, Z22K1 is Void and Z22K2 is a metadata map whose "errors" entry is err; otherwise

@@ -1,5 +1,7 @@
 package zobject
 
+import "strconv"
+
 // Kind says which of the four in-memory shapes an Object has.
 type Kind uint8
 
@@ -44,7 +46,8 @@ func KV(key string, value *Object) Field { return Field{Key: key, Value: value} 
 const indexThreshold = 12
 
 // Object is an immutable ZObject. Objects are shared by pointer: never modify one after it
-// is built (every constructor and Parse returns a fresh Object that nobody else holds).
+// is built. Constructors and Parse return fresh Objects, except that a reference to a built-in
+// ZID (Z1–Z999) is one shared Object per ZID.
 // All methods are safe for concurrent use. The zero Object and a nil *Object are invalid;
 // accessors on nil return zero values so a missing key can be chained safely.
 type Object struct {
@@ -64,20 +67,49 @@ type Object struct {
 func NewString(s string) *Object { return &Object{kind: KindString, text: s} }
 
 // NewRef returns a Z9 reference to zid. The zid is not checked: IsReference says whether it
-// looks like one, and validation reports a bad one.
-func NewRef(zid string) *Object { return &Object{kind: KindReference, text: zid} }
+// looks like one, and validation reports a bad one. References to Z1–Z999 are shared.
+func NewRef(zid string) *Object {
+	if i := builtinIndex(zid); i > 0 {
+		return &builtinRefs[i]
+	}
+	return &Object{kind: KindReference, text: zid}
+}
+
+// builtinRefs holds the references to Z1–Z999 (index 0 unused): types, built-in functions and
+// the like are referred to by every call, and were a large part of a call's allocations.
+var builtinRefs = func() []Object {
+	refs := make([]Object, 1000)
+	for i := 1; i < len(refs); i++ {
+		refs[i] = Object{kind: KindReference, text: "Z" + strconv.Itoa(i)}
+	}
+	return refs
+}()
+
+// builtinIndex returns n for the ZID Zn with 1 ≤ n ≤ 999 (no leading zero), or 0.
+func builtinIndex(zid string) int {
+	if len(zid) < 2 || len(zid) > 4 || zid[0] != 'Z' || zid[1] == '0' {
+		return 0
+	}
+	n := 0
+	for i := 1; i < len(zid); i++ {
+		c := zid[i]
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
 
 // NewRecord returns a record of type typ (its Z1K1, first) with the given fields after it.
 // A nil typ gives a record without Z1K1. A later field with the same key replaces the earlier
 // one in place; a field with a nil value is left out.
 func NewRecord(typ *Object, fields ...Field) *Object {
-	o := &Object{kind: KindRecord}
 	n := len(fields)
 	if typ != nil {
 		n++
 	}
-	o.keys = make([]string, 0, n)
-	o.vals = make([]*Object, 0, n)
+	o := newRecord(n)
 	if typ != nil {
 		o.keys = append(o.keys, KeyType)
 		o.vals = append(o.vals, typ)
@@ -87,6 +119,30 @@ func NewRecord(typ *Object, fields ...Field) *Object {
 	}
 	o.buildIndex()
 	return o
+}
+
+// newRecord returns an empty record with room for n fields. Small records come in one
+// allocation with their keys and values (most records have two to four fields).
+func newRecord(n int) *Object {
+	switch {
+	case n <= 2:
+		r := &struct {
+			o Object
+			k [2]string
+			v [2]*Object
+		}{}
+		r.o = Object{kind: KindRecord, keys: r.k[:0], vals: r.v[:0]}
+		return &r.o
+	case n <= 4:
+		r := &struct {
+			o Object
+			k [4]string
+			v [4]*Object
+		}{}
+		r.o = Object{kind: KindRecord, keys: r.k[:0], vals: r.v[:0]}
+		return &r.o
+	}
+	return &Object{kind: KindRecord, keys: make([]string, 0, n), vals: make([]*Object, 0, n)}
 }
 
 // NewRecordOf returns a record whose fields are exactly fields, in order (Z1K1 included when
@@ -197,11 +253,11 @@ func (o *Object) Get(key string) *Object {
 		return nil
 	case KindString:
 		if key == KeyType {
-			return NewRef(Z6)
+			return &builtinRefs[6]
 		}
 	case KindReference:
 		if key == KeyType {
-			return NewRef(Z9)
+			return &builtinRefs[9]
 		}
 	case KindList:
 		switch key {
@@ -247,17 +303,25 @@ func (o *Object) Keys() []string {
 	case KindRecord:
 		return o.keys
 	case KindString:
-		return []string{KeyType, "Z6K1"}
+		return stringKeys
 	case KindReference:
-		return []string{KeyType, "Z9K1"}
+		return referenceKeys
 	case KindList:
 		if len(o.items) == 0 {
-			return []string{KeyType}
+			return emptyListKeys
 		}
-		return []string{KeyType, "K1", "K2"}
+		return listKeys
 	}
 	return nil
 }
+
+// The keys of the shapes that are not records, shared (Keys' result must not be modified).
+var (
+	stringKeys    = []string{KeyType, "Z6K1"}
+	referenceKeys = []string{KeyType, "Z9K1"}
+	emptyListKeys = []string{KeyType}
+	listKeys      = []string{KeyType, "K1", "K2"}
+)
 
 // Fields returns the fields of a record in order (nil for other shapes). The Values are shared.
 func (o *Object) Fields() []Field {
@@ -311,9 +375,9 @@ func (o *Object) With(key string, v *Object) *Object {
 	if o == nil || o.kind != KindRecord {
 		return nil
 	}
-	n := &Object{kind: KindRecord, keys: make([]string, len(o.keys), len(o.keys)+1), vals: make([]*Object, len(o.vals), len(o.vals)+1)}
-	copy(n.keys, o.keys)
-	copy(n.vals, o.vals)
+	n := newRecord(len(o.keys) + 1)
+	n.keys = append(n.keys, o.keys...)
+	n.vals = append(n.vals, o.vals...)
 	n.set(key, v)
 	n.buildIndex()
 	return n
@@ -324,7 +388,7 @@ func (o *Object) Without(key string) *Object {
 	if o == nil || o.kind != KindRecord {
 		return nil
 	}
-	n := &Object{kind: KindRecord, keys: make([]string, 0, len(o.keys)), vals: make([]*Object, 0, len(o.vals))}
+	n := newRecord(len(o.keys))
 	for i, k := range o.keys {
 		if k != key {
 			n.keys = append(n.keys, k)

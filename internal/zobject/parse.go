@@ -155,13 +155,14 @@ func build(n *node) (*Object, error) {
 	if l, ok, err := buildConsList(n); ok || err != nil {
 		return l, err
 	}
-	o := &Object{kind: KindRecord, keys: make([]string, len(n.keys)), vals: make([]*Object, len(n.vals))}
-	copy(o.keys, n.keys)
+	o := newRecord(len(n.keys))
+	o.keys = append(o.keys, n.keys...)
 	for i, v := range n.vals {
-		var err error
-		if o.vals[i], err = build(v); err != nil {
+		b, err := build(v)
+		if err != nil {
 			return nil, within(err, n.keys[i])
 		}
+		o.vals = append(o.vals, b)
 	}
 	o.buildIndex()
 	return o, nil

@@ -4,10 +4,15 @@ import "strings"
 
 // NewCall returns a Z7 function call of fn with the given arguments.
 func NewCall(fn *Object, args ...Field) *Object {
-	fs := make([]Field, 0, len(args)+1)
-	fs = append(fs, Field{Key: "Z7K1", Value: fn})
-	fs = append(fs, args...)
-	return NewRecord(NewRef(Z7), fs...)
+	o := newRecord(len(args) + 2)
+	o.keys = append(o.keys, KeyType)
+	o.vals = append(o.vals, NewRef(Z7))
+	o.set("Z7K1", fn)
+	for _, f := range args {
+		o.set(f.Key, f.Value)
+	}
+	o.buildIndex()
+	return o
 }
 
 // ListType returns the generic type Z881(itemType): {"Z1K1":"Z7","Z7K1":"Z881","Z881K1":itemType}.
