@@ -133,12 +133,14 @@ func (r *run) fetch(zid string) (*z.Object, error) {
 		return f.obj, f.err
 	}
 	var obj *z.Object
-	err := fmt.Errorf("%s: %w", zid, ErrNotFound)
+	var err error
 	if r.o.resolver != nil {
 		obj, err = r.o.resolver.Resolve(r.ctx, zid)
 		if err == nil && (obj == nil || !obj.Has("Z2K2")) {
 			err = fmt.Errorf("%s has no value (Z2K2): %w", zid, ErrNotFound)
 		}
+	} else {
+		err = fmt.Errorf("%s: %w", zid, ErrNotFound)
 	}
 	if r.fetched == nil {
 		r.fetched = make(map[string]fetchResult)

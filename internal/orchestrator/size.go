@@ -53,6 +53,10 @@ func treeSize(o *z.Object, limit int, memo map[*z.Object]int) int {
 
 // tooLarge returns the Z5 for a value larger than the orchestrator's limit, or nil.
 func (o *Orchestrator) tooLarge(v *z.Object, what string) *z.Object {
+	switch v.Kind() {
+	case z.KindString, z.KindReference: // one object, and no memo to allocate
+		return nil
+	}
 	if treeSize(v, o.maxNodes, make(map[*z.Object]int)) <= o.maxNodes {
 		return nil
 	}
