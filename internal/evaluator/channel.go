@@ -332,8 +332,8 @@ func (cc *chanConn) readUntil(ctx context.Context, ch chan callResult) error {
 func (cc *chanConn) dispatch(f *frame) {
 	switch f.Op {
 	case "result":
-		var id int64
-		if json.Unmarshal(f.ID, &id) != nil {
+		id, err := strconv.ParseInt(string(f.ID), 10, 64)
+		if err != nil {
 			return
 		}
 		cc.mu.Lock()
@@ -394,7 +394,7 @@ func (cc *chanConn) start(ctx context.Context, args json.RawMessage) (chan callR
 	cc.pending[id] = ch
 	cc.ctxs[id] = ctx
 	cc.mu.Unlock()
-	idRaw, _ := json.Marshal(id)
+	idRaw := strconv.AppendInt(nil, id, 10)
 	if err := cc.write(&frame{Op: "call", ID: idRaw, Args: args, Spin: spinWorthIt()}); err != nil {
 		cc.forget(id)
 		return nil, 0, err

@@ -94,6 +94,7 @@ type Evaluator struct {
 	sb   *sandbox.Sandbox   // nil unless Config.Sandbox
 
 	closing sync.WaitGroup // instances being closed in the background
+	langs   []string       // what Languages returns, fixed by New
 
 	mu   sync.Mutex
 	warm map[string][]instance // kept across sessions when ReuseKernels is set
@@ -140,6 +141,7 @@ func New(cfg Config) (*Evaluator, error) {
 			return nil, err
 		}
 	}
+	e.langs = e.languages()
 	return e, nil
 }
 
@@ -257,8 +259,11 @@ func (e *Evaluator) removeDir() {
 // Call it once, before the first evaluation.
 func (e *Evaluator) SetCaller(f CallFunc) { e.caller = f }
 
-// Languages lists the programming languages (Z61K1) the evaluator runs.
-func (e *Evaluator) Languages() []string {
+// Languages lists the programming languages (Z61K1) the evaluator runs. The slice is shared by
+// every caller (the orchestrator asks on every call of code): do not modify it.
+func (e *Evaluator) Languages() []string { return e.langs }
+
+func (e *Evaluator) languages() []string {
 	var langs []string
 	if e.js != nil || e.jsk != nil {
 		langs = append(langs, "javascript", "javascript-es2015", "javascript-es2016", "javascript-es2017",
@@ -380,10 +385,15 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 		ctx = WithSession(ctx, s)
 	}
 	// Getting the kernel has its own limit: a cold start under load is not the code's time.
-	actx, cancelAcquire := context.WithTimeout(ctx, e.cfg.AcquireTimeout)
-	in, err := s.instance(actx, fn)
-	acquireExpired := actx.Err() != nil
-	cancelAcquire()
+	// Most calls find their function loaded already, and need no timer for that.
+	in, err := s.loaded(fn)
+	acquireExpired := false
+	if in == nil && err == nil {
+		actx, cancelAcquire := context.WithTimeout(ctx, e.cfg.AcquireTimeout)
+		in, err = s.instance(actx, fn)
+		acquireExpired = actx.Err() != nil
+		cancelAcquire()
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -120,6 +120,9 @@ type kernelInstance struct {
 
 	fbMu sync.Mutex // fallback calls are one execute_request at a time
 
+	whereOnce sync.Once
+	where     string // describe's answer, which does not change once loaded
+
 	mu       sync.Mutex
 	parked   []chan injected // fallback: nested calls waiting in input_request, innermost last
 	broken   error
@@ -442,11 +445,14 @@ func (in *kernelInstance) close() {
 }
 
 func (in *kernelInstance) describe() string {
-	mode := "call channel"
-	if in.cc == nil {
-		mode = "execute_request"
-	}
-	return fmt.Sprintf("%s kernel pid %d (%s)", in.k.Name(), in.k.Pid(), mode)
+	in.whereOnce.Do(func() {
+		mode := "call channel"
+		if in.cc == nil {
+			mode = "execute_request"
+		}
+		in.where = fmt.Sprintf("%s kernel pid %d (%s)", in.k.Name(), in.k.Pid(), mode)
+	})
+	return in.where
 }
 
 // usable reports whether the instance can take more calls.

@@ -75,6 +75,26 @@ func (s *Session) instance(ctx context.Context, fn *function) (instance, error) 
 	}
 }
 
+// loaded returns the session's instance of fn when it is loaded already (nil otherwise), or
+// ErrSessionClosed. It never waits.
+func (s *Session) loaded(fn *function) (instance, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrSessionClosed
+	}
+	if sl := s.slots[fn.key]; sl != nil {
+		select {
+		case <-sl.ready:
+			if sl.err == nil {
+				return sl.in, nil
+			}
+		default:
+		}
+	}
+	return nil, nil
+}
+
 // drop forgets a broken instance so that the function's next call gets a new kernel.
 func (s *Session) drop(key string, in instance) {
 	s.mu.Lock()
