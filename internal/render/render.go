@@ -229,6 +229,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 
 	p := &page{
 		r:         r,
+		metadata:  req.Metadata,
 		records:   make(map[*Node]*record, len(all)),
 		functions: map[string]*function{},
 		flights:   map[string]*flight{},
@@ -332,6 +333,7 @@ func writeMarker(b *strings.Builder, esc func(string) string, fn string, e *z.Ob
 // page is the state of one render.
 type page struct {
 	r           *Renderer
+	metadata    bool              // the request asked for Result.Calls
 	records     map[*Node]*record // one per call node; each written by one goroutine only
 	evaluations atomic.Int64
 
@@ -384,7 +386,9 @@ func (p *page) eval(ctx context.Context, n *Node) *record {
 		return rec
 	}
 	fields := make([]z.Field, 0, len(c.Args))
-	rec.info.Arguments = make([]json.RawMessage, 0, len(c.Args))
+	if p.metadata {
+		rec.info.Arguments = make([]json.RawMessage, 0, len(c.Args))
+	}
 	for i, a := range c.Args {
 		v, e := p.argument(ctx, a, fn.args[i])
 		if e != nil {
@@ -393,7 +397,9 @@ func (p *page) eval(ctx context.Context, n *Node) *record {
 			return rec
 		}
 		fields = append(fields, z.KV(fn.args[i].key, v))
-		rec.info.Arguments = append(rec.info.Arguments, v.CanonicalJSON())
+		if p.metadata {
+			rec.info.Arguments = append(rec.info.Arguments, v.CanonicalJSON())
+		}
 	}
 	key := callKey(c.Function, fields)
 
