@@ -226,7 +226,7 @@ func biReify(r *run, args []*binding) result {
 	if e != nil {
 		return failure(e)
 	}
-	if e := r.o.tooLarge(v[0], "object to reify"); e != nil {
+	if e := r.o.tooLarge(v[0], "object to reify", ""); e != nil {
 		return failure(e)
 	}
 	return success(reifyTop(v[0]))

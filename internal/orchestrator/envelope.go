@@ -34,6 +34,28 @@ func (m metadata) set(key string, value *z.Object) metadata {
 	return append(out, metaEntry{key, value})
 }
 
+// with returns m with every entry of es set as set would, copying m once.
+func (m metadata) with(es ...metaEntry) metadata {
+	out := make(metadata, len(m), len(m)+len(es))
+	copy(out, m)
+	return out.setOwned(es...)
+}
+
+// setOwned sets the entries in m itself, which the caller owns, appending those it lacks.
+func (m metadata) setOwned(es ...metaEntry) metadata {
+next:
+	for _, e := range es {
+		for i := range m {
+			if m[i].key == e.key {
+				m[i].value = e.value
+				continue next
+			}
+		}
+		m = append(m, e)
+	}
+	return m
+}
+
 func (m metadata) get(key string) *z.Object {
 	for _, e := range m {
 		if e.key == key {
@@ -76,13 +98,12 @@ func metadataMap(m *z.Object) metadata {
 	if !z.IsMap(m) {
 		return nil
 	}
-	var out metadata
-	for _, e := range z.MapEntries(m) {
-		k := e.Key.StringValue()
-		if k == "" {
-			continue
+	entries := z.MapEntries(m)
+	out := make(metadata, 0, len(entries)+2) // room for the implementation's id and type
+	for _, e := range entries {
+		if k := e.Key.StringValue(); k != "" {
+			out = out.setOwned(metaEntry{k, e.Value})
 		}
-		out = out.set(k, e.Value)
 	}
 	return out
 }
@@ -121,15 +142,18 @@ func foldLists(o *z.Object) *z.Object {
 		if o.Type().Is(z.Z99) {
 			return o
 		}
-		fields := o.Fields()
-		changed := false
-		for i := range fields {
-			if v := foldLists(fields[i].Value); v != fields[i].Value {
-				fields[i].Value = v
-				changed = true
+		// Copy the fields only when something inside changes.
+		var fields []z.Field
+		for i, k := range o.Keys() {
+			v := o.Get(k)
+			if f := foldLists(v); f != v && fields == nil {
+				fields = o.Fields()
+				fields[i].Value = f
+			} else if fields != nil {
+				fields[i].Value = f
 			}
 		}
-		if !changed {
+		if fields == nil {
 			return o
 		}
 		return z.NewRecordOf(fields...)

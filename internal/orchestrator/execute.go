@@ -714,10 +714,12 @@ func (r *run) executeIn(call *z.Object, scope *frame) result {
 			return out
 		}
 	}
-	if id != "" {
+	switch {
+	case id != "" && kind != "":
+		out.meta = out.meta.with(metaEntry{"implementationId", z.NewString(id)}, metaEntry{"implementationType", z.NewString(kind)})
+	case id != "":
 		out.meta = out.meta.set("implementationId", z.NewString(id))
-	}
-	if kind != "" {
+	case kind != "":
 		out.meta = out.meta.set("implementationType", z.NewString(kind))
 	}
 	return out

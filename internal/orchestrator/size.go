@@ -51,8 +51,10 @@ func treeSize(o *z.Object, limit int, memo map[*z.Object]int) int {
 	return n
 }
 
-// tooLarge returns the Z5 for a value larger than the orchestrator's limit, or nil.
-func (o *Orchestrator) tooLarge(v *z.Object, what string) *z.Object {
+// tooLarge returns the Z5 for a value larger than the orchestrator's limit, or nil. what names
+// the value in the message, followed by key (quoted) when key is not "": the message is
+// only built when it is needed.
+func (o *Orchestrator) tooLarge(v *z.Object, what, key string) *z.Object {
 	switch v.Kind() {
 	case z.KindString, z.KindReference: // one object, and no memo to allocate
 		return nil
@@ -60,16 +62,19 @@ func (o *Orchestrator) tooLarge(v *z.Object, what string) *z.Object {
 	if treeSize(v, o.maxNodes, make(map[*z.Object]int)) <= o.maxNodes {
 		return nil
 	}
+	if key != "" {
+		what += " " + strconv.Quote(key)
+	}
 	return z.ErrorString(z.CodeInEvaluation, "The "+what+" is too large: more than "+strconv.Itoa(o.maxNodes)+" objects.")
 }
 
 // limitResult replaces a result whose value or metadata is too large by an error.
 func (o *Orchestrator) limitResult(res result) result {
-	if e := o.tooLarge(res.value, "result"); e != nil {
+	if e := o.tooLarge(res.value, "result", ""); e != nil {
 		return failure(e)
 	}
 	for _, m := range res.meta {
-		if e := o.tooLarge(m.value, "metadata value "+strconv.Quote(m.key)); e != nil {
+		if e := o.tooLarge(m.value, "metadata value", m.key); e != nil {
 			return failure(e)
 		}
 	}
