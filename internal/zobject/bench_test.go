@@ -160,3 +160,15 @@ func BenchmarkDecodeCall(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkParseResult parses what a kernel answers for one call of a function returning a
+// string: a small Z22 in normal form, the object every evaluated call parses.
+func BenchmarkParseResult(b *testing.B) {
+	data := []byte(`{"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z22"}, "Z22K1": {"Z1K1": "Z6", "Z6K1": "W1234"}, "Z22K2": {"Z1K1": "Z9", "Z9K1": "Z24"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

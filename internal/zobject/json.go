@@ -75,11 +75,63 @@ type decoder struct {
 	data  []byte
 	pos   int
 	depth int
+	// Nodes, and the keys and values of objects, are carved from slabs: a parse makes many
+	// small ones that all live exactly as long as the tree.
+	// Each slab is twice the size of the last, up to slabMax: a small document takes a few
+	// allocations, a large one no more memory than it needs.
+	nodes []node
+	keys  []string
+	vals  []*node
+	// The keys and values of the objects and arrays being read, innermost last.
+	stack []entry
+}
+
+type entry struct {
+	key string
+	val *node
+}
+
+const slabMax = 256
+
+// newNode returns a node of kind k from the slab.
+func (d *decoder) newNode(k nodeKind) *node {
+	if len(d.nodes) == cap(d.nodes) {
+		d.nodes = make([]node, 0, min(slabMax, max(4, 2*cap(d.nodes))))
+	}
+	d.nodes = d.nodes[:len(d.nodes)+1]
+	n := &d.nodes[len(d.nodes)-1]
+	n.kind = k
+	return n
+}
+
+// fields gives n the keys (when withKeys) and values on the stack above base, and pops them.
+func (d *decoder) fields(n *node, base int, withKeys bool) {
+	es := d.stack[base:]
+	if len(d.vals)+len(es) > cap(d.vals) {
+		d.vals = make([]*node, 0, max(len(es), min(slabMax, max(4, 2*cap(d.vals)))))
+	}
+	at := len(d.vals)
+	for _, e := range es {
+		d.vals = append(d.vals, e.val)
+	}
+	n.vals = d.vals[at:len(d.vals):len(d.vals)]
+	if withKeys {
+		if len(d.keys)+len(es) > cap(d.keys) {
+			d.keys = make([]string, 0, max(len(es), min(slabMax, max(4, 2*cap(d.keys)))))
+		}
+		at := len(d.keys)
+		for _, e := range es {
+			d.keys = append(d.keys, e.key)
+		}
+		n.keys = d.keys[at:len(d.keys):len(d.keys)]
+	}
+	clear(es)
+	d.stack = d.stack[:base]
 }
 
 // decodeJSON reads one JSON value that makes up all of data (surrounding space allowed).
 func decodeJSON(data []byte) (*node, error) {
-	d := &decoder{data: data}
+	d := &decoder{data: data, stack: make([]entry, 0, 8)}
 	d.space()
 	n, err := d.value()
 	if err != nil {
@@ -119,7 +171,9 @@ func (d *decoder) value() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &node{kind: nString, s: s}, nil
+		n := d.newNode(nString)
+		n.s = s
+		return n, nil
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
 	case c == 't':
@@ -138,7 +192,9 @@ func (d *decoder) literal(word string, k nodeKind) (*node, error) {
 		return nil, d.fail("invalid literal")
 	}
 	d.pos += len(word)
-	return &node{kind: k, s: word}, nil
+	n := d.newNode(k)
+	n.s = word
+	return n, nil
 }
 
 func (d *decoder) enter() error {
@@ -155,13 +211,14 @@ func (d *decoder) object() (*node, error) {
 	}
 	defer func() { d.depth-- }()
 	d.pos++ // '{'
-	n := &node{kind: nObject}
+	n := d.newNode(nObject)
 	var seen map[string]struct{}
 	d.space()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		return n, nil
 	}
+	base := len(d.stack)
 	for {
 		d.space()
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
@@ -178,16 +235,17 @@ func (d *decoder) object() (*node, error) {
 			}
 			seen[k] = struct{}{}
 		} else {
-			for _, old := range n.keys {
-				if old == k {
+			es := d.stack[base:]
+			for _, e := range es {
+				if e.key == k {
 					return nil, &SyntaxError{Offset: keyAt, Msg: fmt.Sprintf("duplicate key %q", k)}
 				}
 			}
-			if len(n.keys) >= 16 {
+			if len(es) >= 16 {
 				// Many keys: switch to a set so the check stays linear.
-				seen = make(map[string]struct{}, 2*len(n.keys))
-				for _, old := range n.keys {
-					seen[old] = struct{}{}
+				seen = make(map[string]struct{}, 2*len(es))
+				for _, e := range es {
+					seen[e.key] = struct{}{}
 				}
 				seen[k] = struct{}{}
 			}
@@ -202,8 +260,7 @@ func (d *decoder) object() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		n.keys = append(n.keys, k)
-		n.vals = append(n.vals, v)
+		d.stack = append(d.stack, entry{k, v})
 		d.space()
 		if d.pos >= len(d.data) {
 			return nil, d.fail("unexpected end of input in an object")
@@ -213,6 +270,7 @@ func (d *decoder) object() (*node, error) {
 			d.pos++
 		case '}':
 			d.pos++
+			d.fields(n, base, true)
 			return n, nil
 		default:
 			return nil, d.fail("expected ',' or '}' in an object")
@@ -226,19 +284,20 @@ func (d *decoder) array() (*node, error) {
 	}
 	defer func() { d.depth-- }()
 	d.pos++ // '['
-	n := &node{kind: nArray}
+	n := d.newNode(nArray)
 	d.space()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
 		return n, nil
 	}
+	base := len(d.stack)
 	for {
 		d.space()
 		v, err := d.value()
 		if err != nil {
 			return nil, err
 		}
-		n.vals = append(n.vals, v)
+		d.stack = append(d.stack, entry{val: v})
 		d.space()
 		if d.pos >= len(d.data) {
 			return nil, d.fail("unexpected end of input in an array")
@@ -248,6 +307,7 @@ func (d *decoder) array() (*node, error) {
 			d.pos++
 		case ']':
 			d.pos++
+			d.fields(n, base, false)
 			return n, nil
 		default:
 			return nil, d.fail("expected ',' or ']' in an array")
@@ -267,6 +327,9 @@ func (d *decoder) str() (string, error) {
 			raw := d.data[start+1 : d.pos]
 			d.pos++
 			if simple && utf8.Valid(raw) {
+				if s, ok := common(raw); ok {
+					return s, nil
+				}
 				return string(raw), nil
 			}
 			// Escapes and invalid UTF-8 are rare: let encoding/json apply the exact JSON rules
@@ -286,6 +349,32 @@ func (d *decoder) str() (string, error) {
 		}
 	}
 	return "", &SyntaxError{Offset: start, Msg: "unterminated string"}
+}
+
+// commonStrings are keys and references that most ZObjects are made of; decoding them
+// allocates nothing.
+var commonStrings = func() map[string]string {
+	m := map[string]string{}
+	for _, s := range []string{KeyType, "K1", "K2", "Z2K1", "Z2K2", "Z2K3", "Z2K4", "Z2K5",
+		"Z4K1", "Z4K2", "Z4K3", "Z5K1", "Z5K2", "Z6K1", "Z7K1", "Z8K1", "Z8K2", "Z8K3", "Z8K4", "Z8K5",
+		"Z9K1", "Z11K1", "Z11K2", "Z12K1", "Z14K1", "Z14K2", "Z14K3", "Z14K4", "Z16K1", "Z16K2",
+		"Z17K1", "Z17K2", "Z17K3", "Z18K1", "Z22K1", "Z22K2", "Z39K1", "Z40K1", "Z61K1", "Z99K1",
+		"Z881K1", "Z882K1", "Z882K2", "Z883K1", "Z883K2", "Z885K1"} {
+		m[s] = s
+	}
+	for i := 1; i < len(builtinRefs); i++ {
+		m[builtinRefs[i].text] = builtinRefs[i].text
+	}
+	return m
+}()
+
+// common returns the string of b from commonStrings, without allocating.
+func common(b []byte) (string, bool) {
+	if len(b) == 0 || len(b) > 6 {
+		return "", false
+	}
+	s, ok := commonStrings[string(b)]
+	return s, ok
 }
 
 func (d *decoder) number() (*node, error) {
@@ -321,7 +410,9 @@ func (d *decoder) number() (*node, error) {
 			return nil, d.fail("invalid number")
 		}
 	}
-	return &node{kind: nNumber, s: string(d.data[start:d.pos])}, nil
+	n := d.newNode(nNumber)
+	n.s = string(d.data[start:d.pos])
+	return n, nil
 }
 
 // appendJSON writes n back as compact JSON.
