@@ -122,7 +122,7 @@ func NewRecord(typ *Object, fields ...Field) *Object {
 }
 
 // newRecord returns an empty record with room for n fields. Small records come in one
-// allocation with their keys and values (most records have two to four fields).
+// allocation with their keys and values (most records have two to six fields).
 func newRecord(n int) *Object {
 	switch {
 	case n <= 2:
@@ -138,6 +138,14 @@ func newRecord(n int) *Object {
 			o Object
 			k [4]string
 			v [4]*Object
+		}{}
+		r.o = Object{kind: KindRecord, keys: r.k[:0], vals: r.v[:0]}
+		return &r.o
+	case n <= 8:
+		r := &struct {
+			o Object
+			k [8]string
+			v [8]*Object
 		}{}
 		r.o = Object{kind: KindRecord, keys: r.k[:0], vals: r.v[:0]}
 		return &r.o
