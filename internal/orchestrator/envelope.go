@@ -79,6 +79,25 @@ func failure(e *z.Object) result { return result{meta: metadata{{"errors", e}}} 
 
 func success(v *z.Object) result { return result{value: v} }
 
+// metaStrings are the strings of the metadata keys and values every call has, made once
+// (objects are immutable, so results may share them).
+var metaStrings = func() map[string]*z.Object {
+	m := map[string]*z.Object{}
+	for _, s := range []string{"implementationId", "implementationType", "evaluationRuntime", "evaluationDuration",
+		kindBuiltIn, kindComposition, kindEvaluated} {
+		m[s] = z.NewString(s)
+	}
+	return m
+}()
+
+// metaString returns the Z6 of s, shared when it is one of metaStrings.
+func metaString(s string) *z.Object {
+	if o := metaStrings[s]; o != nil {
+		return o
+	}
+	return z.NewString(s)
+}
+
 // envelope builds the Z22 for a value and metadata, in the form upstream writes it.
 func envelope(value *z.Object, meta metadata) *z.Object {
 	if value == nil {

@@ -20,7 +20,8 @@ type run struct {
 	// not validated (upstream's doValidate=false), which keeps a validator from validating
 	// its own argument forever.
 	noValidate int
-	fetched    map[string]fetchResult // ZID -> persistent object, for this evaluation
+	fetched    []fetchResult  // the persistent objects of this evaluation: a few, usually
+	fetchedAt  map[string]int // index of fetched by ZID, once there are many
 	types      map[string]*z.Object   // type key of a generic type call -> its Z4
 	// closures maps the functions (Z8) that compositions return to the frame they were
 	// returned from: their argument references belong there (upstream keeps a scope with
@@ -29,6 +30,7 @@ type run struct {
 }
 
 type fetchResult struct {
+	zid string
 	obj *z.Object
 	err error
 }
@@ -129,8 +131,16 @@ func (r *run) fetch(zid string) (*z.Object, error) {
 	if d := r.o.defs.Get(zid); d != nil {
 		return d, nil
 	}
-	if f, ok := r.fetched[zid]; ok {
-		return f.obj, f.err
+	if r.fetchedAt != nil {
+		if i, ok := r.fetchedAt[zid]; ok {
+			return r.fetched[i].obj, r.fetched[i].err
+		}
+	} else {
+		for _, f := range r.fetched {
+			if f.zid == zid {
+				return f.obj, f.err
+			}
+		}
 	}
 	var obj *z.Object
 	var err error
@@ -142,12 +152,21 @@ func (r *run) fetch(zid string) (*z.Object, error) {
 	} else {
 		err = fmt.Errorf("%s: %w", zid, ErrNotFound)
 	}
-	if r.fetched == nil {
-		r.fetched = make(map[string]fetchResult)
+	r.fetched = append(r.fetched, fetchResult{zid, obj, err})
+	switch n := len(r.fetched); {
+	case n == maxFetchedScan:
+		r.fetchedAt = make(map[string]int, 2*n)
+		for i, f := range r.fetched {
+			r.fetchedAt[f.zid] = i
+		}
+	case n > maxFetchedScan:
+		r.fetchedAt[zid] = n - 1
 	}
-	r.fetched[zid] = fetchResult{obj, err}
 	return obj, err
 }
+
+// maxFetchedScan is the number of fetched objects up to which fetch scans them for a ZID.
+const maxFetchedScan = 16
 
 // fetchError is the Z5 for a failed dereference.
 func fetchError(zid string, err error) *z.Object {
@@ -716,11 +735,11 @@ func (r *run) executeIn(call *z.Object, scope *frame) result {
 	}
 	switch {
 	case id != "" && kind != "":
-		out.meta = out.meta.with(metaEntry{"implementationId", z.NewString(id)}, metaEntry{"implementationType", z.NewString(kind)})
+		out.meta = out.meta.with(metaEntry{"implementationId", z.NewString(id)}, metaEntry{"implementationType", metaString(kind)})
 	case id != "":
 		out.meta = out.meta.set("implementationId", z.NewString(id))
 	case kind != "":
-		out.meta = out.meta.set("implementationType", z.NewString(kind))
+		out.meta = out.meta.set("implementationType", metaString(kind))
 	}
 	return out
 }

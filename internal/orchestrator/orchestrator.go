@@ -177,7 +177,10 @@ func (o *Orchestrator) Run(ctx context.Context, req Request) Outcome {
 	out := Outcome{Value: res.value, Error: res.err()}
 	for _, e := range res.meta {
 		if e.key != "errors" {
-			out.Metadata = append(out.Metadata, z.MapEntry{Key: z.NewString(e.key), Value: e.value})
+			if out.Metadata == nil {
+				out.Metadata = make([]z.MapEntry, 0, len(res.meta))
+			}
+			out.Metadata = append(out.Metadata, z.MapEntry{Key: metaString(e.key), Value: e.value})
 		}
 	}
 	if out.Error != nil {

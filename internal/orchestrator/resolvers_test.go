@@ -66,3 +66,45 @@ func TestResolverFailure(t *testing.T) {
 		t.Errorf("error = %s, want one mentioning %q", gotErr, want)
 	}
 }
+
+// countingResolver counts the lookups of each ZID.
+type countingResolver struct {
+	MapResolver
+	calls map[string]int
+}
+
+func (c *countingResolver) Resolve(ctx context.Context, zid string) (*z.Object, error) {
+	c.calls[zid]++
+	return c.MapResolver.Resolve(ctx, zid)
+}
+
+// TestFetchOnce checks that an evaluation looks each ZID up once and gets the same answer
+// every time, with few objects (scanned) and with many (indexed).
+func TestFetchOnce(t *testing.T) {
+	for _, n := range []int{3, maxFetchedScan, 3 * maxFetchedScan} {
+		m := MapResolver{}
+		for i := 0; i < n; i++ {
+			zid := "Z" + itoa(10001+i)
+			m[zid] = z.MustParse(`{"Z1K1":"Z2","Z2K1":{"Z1K1":"Z6","Z6K1":"` + zid + `"},"Z2K2":"` + zid + `","Z2K3":{"Z1K1":"Z12","Z12K1":["Z11"]}}`)
+		}
+		c := &countingResolver{MapResolver: m, calls: map[string]int{}}
+		r := newRun(context.Background(), New(c), nil)
+		for round := 0; round < 2; round++ {
+			for i := 0; i <= n; i++ { // the last one does not exist
+				zid := "Z" + itoa(10001+i)
+				obj, err := r.fetch(zid)
+				switch {
+				case i == n && !errors.Is(err, ErrNotFound):
+					t.Fatalf("n=%d: fetch(%s) = %v, want ErrNotFound", n, zid, err)
+				case i < n && (err != nil || obj != m[zid]):
+					t.Fatalf("n=%d: fetch(%s) = %v, %v, want the resolver's object", n, zid, obj, err)
+				}
+			}
+		}
+		for zid, k := range c.calls {
+			if k != 1 {
+				t.Errorf("n=%d: %s looked up %d times, want 1", n, zid, k)
+			}
+		}
+	}
+}
