@@ -424,13 +424,13 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 		}
 		return failed(z.ErrorString(z.CodeInEvaluation, "The "+language+" runtime failed while running "+fn.name+": "+err.Error())), nil
 	}
-	return withMetadata(out, in.describe(), time.Since(began)), nil
+	return withMetadata(out, in.where(), time.Since(began)), nil
 }
 
 // withMetadata adds what the evaluator knows about a call to the Z22's metadata map: where it
 // ran and how long the code took (the executor's own entries, such as errors, stay).
-func withMetadata(z22 *z.Object, where string, took time.Duration) *z.Object {
-	runtime := z.MapEntry{Key: metaRuntime, Value: z.NewString(where)}
+func withMetadata(z22 *z.Object, where *z.Object, took time.Duration) *z.Object {
+	runtime := z.MapEntry{Key: metaRuntime, Value: where}
 	duration := z.MapEntry{Key: metaDuration,
 		Value: z.NewString(string(strconv.AppendFloat(nil, float64(took.Microseconds())/1000, 'f', 3, 64)) + " ms")}
 	meta := z22.Get("Z22K2")
@@ -452,8 +452,9 @@ type instance interface {
 	// invoke calls the function; it returns the Z22, or an error when the platform failed or
 	// the time ran out (errTimeLimit).
 	invoke(ctx context.Context, args []z.Field) (*z.Object, error)
-	// describe says where the function runs, for metadata: "ipykernel pid 123 (call channel)".
-	describe() string
+	// where says where the function runs, for metadata: the string "ipykernel pid 123 (call
+	// channel)". It does not change, and is the same object every time.
+	where() *z.Object
 	usable() bool
 	close()
 }

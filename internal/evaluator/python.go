@@ -121,7 +121,7 @@ type kernelInstance struct {
 	fbMu sync.Mutex // fallback calls are one execute_request at a time
 
 	whereOnce sync.Once
-	where     string // describe's answer, which does not change once loaded
+	whereStr  *z.Object // where's answer, which does not change once loaded
 
 	mu       sync.Mutex
 	parked   []chan injected // fallback: nested calls waiting in input_request, innermost last
@@ -444,15 +444,15 @@ func (in *kernelInstance) close() {
 	in.rt.pool.Release(in.k)
 }
 
-func (in *kernelInstance) describe() string {
+func (in *kernelInstance) where() *z.Object {
 	in.whereOnce.Do(func() {
 		mode := "call channel"
 		if in.cc == nil {
 			mode = "execute_request"
 		}
-		in.where = fmt.Sprintf("%s kernel pid %d (%s)", in.k.Name(), in.k.Pid(), mode)
+		in.whereStr = z.NewString(fmt.Sprintf("%s kernel pid %d (%s)", in.k.Name(), in.k.Pid(), mode))
 	})
-	return in.where
+	return in.whereStr
 }
 
 // usable reports whether the instance can take more calls.
