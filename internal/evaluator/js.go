@@ -55,9 +55,9 @@ func (in *jsInstance) invoke(ctx context.Context, args []z.Field) (*z.Object, er
 
 func (in *jsInstance) usable() bool     { return true }
 func (in *jsInstance) where() *z.Object { return jsWhere }
+func (in *jsInstance) close()           {}
 
 var jsWhere = z.NewString("embedded JavaScript (goja)")
-func (in *jsInstance) close()           {}
 
 // jsCaller serves W.Call from JavaScript through the evaluator's CallFunc, with the depth limit.
 type jsCaller struct{ e *Evaluator }

@@ -20,9 +20,9 @@ type run struct {
 	// not validated (upstream's doValidate=false), which keeps a validator from validating
 	// its own argument forever.
 	noValidate int
-	fetched    []fetchResult  // the persistent objects of this evaluation: a few, usually
-	fetchedAt  map[string]int // index of fetched by ZID, once there are many
-	types      map[string]*z.Object   // type key of a generic type call -> its Z4
+	fetched    []fetchResult        // the persistent objects of this evaluation: a few, usually
+	fetchedAt  map[string]int       // index of fetched by ZID, once there are many
+	types      map[string]*z.Object // type key of a generic type call -> its Z4
 	// closures maps the functions (Z8) that compositions return to the frame they were
 	// returned from: their argument references belong there (upstream keeps a scope with
 	// every object). Each returned function is a fresh copy, so the key is unique.
