@@ -21,11 +21,11 @@ func Equal(a, b *Object) bool {
 	case KindString, KindReference:
 		return a.text == b.text
 	case KindList:
-		if len(a.items) != len(b.items) || !Equal(a.itemType, b.itemType) {
+		if len(a.vals) != len(b.vals) || !Equal(a.itemType, b.itemType) {
 			return false
 		}
-		for i := range a.items {
-			if !Equal(a.items[i], b.items[i]) {
+		for i := range a.vals {
+			if !Equal(a.vals[i], b.vals[i]) {
 				return false
 			}
 		}

@@ -148,8 +148,8 @@ func walk(o *Object, f func(*Object)) {
 				stack = append(stack, n.vals[i])
 			}
 		case KindList:
-			for i := len(n.items) - 1; i >= 0; i-- {
-				stack = append(stack, n.items[i])
+			for i := len(n.vals) - 1; i >= 0; i-- {
+				stack = append(stack, n.vals[i])
 			}
 			stack = append(stack, n.itemType)
 		}

@@ -43,7 +43,7 @@ func AppendCanonical(b []byte, o *Object) []byte {
 		b = appendQuoted(b, o.text)
 		return append(b, '}')
 	case KindList:
-		return appendCanonicalArray(b, o.itemType, o.items)
+		return appendCanonicalArray(b, o.itemType, o.vals)
 	case KindRecord:
 		if t := o.Type(); t != nil && IsListType(t) {
 			if items, ok := consItems(o); ok {
@@ -80,7 +80,7 @@ func consItems(o *Object) (items []*Object, ok bool) {
 	for c := o; ; {
 		switch {
 		case c.IsList():
-			return append(items, c.items...), true
+			return append(items, c.vals...), true
 		case !c.IsRecord():
 			return nil, false
 		case !c.Has("K1"):
@@ -106,7 +106,7 @@ func AppendNormal(b []byte, o *Object) []byte {
 		b = appendQuoted(b, o.text)
 		return append(b, '}')
 	case KindList:
-		if len(o.items) == 0 {
+		if len(o.vals) == 0 {
 			// Written in place: copying a separately built type would make lists nested
 			// in item types cost quadratic time.
 			b = append(b, `{"Z1K1":`...)
@@ -114,7 +114,7 @@ func AppendNormal(b []byte, o *Object) []byte {
 			return append(b, '}')
 		}
 		typ := AppendNormal(nil, ListType(o.itemType))
-		for _, it := range o.items {
+		for _, it := range o.vals {
 			b = append(b, `{"Z1K1":`...)
 			b = append(b, typ...)
 			b = append(b, `,"K1":`...)
@@ -124,7 +124,7 @@ func AppendNormal(b []byte, o *Object) []byte {
 		b = append(b, `{"Z1K1":`...)
 		b = append(b, typ...)
 		b = append(b, '}')
-		for range o.items {
+		for range o.vals {
 			b = append(b, '}')
 		}
 		return b
@@ -223,8 +223,8 @@ func (ns *normalSizer) size(o *Object) int {
 	case KindList:
 		typ := ns.add(normalListTypeHead, ns.size(o.itemType), 1)
 		cell := ns.add(normalCellHead, typ, normalCellK1, normalCellK2, 1) // the 1 is the closing brace
-		n = ns.add(normalCellHead, typ, 1, ns.mul(len(o.items), cell))
-		for _, it := range o.items {
+		n = ns.add(normalCellHead, typ, 1, ns.mul(len(o.vals), cell))
+		for _, it := range o.vals {
 			n = ns.add(n, ns.size(it))
 		}
 	default:

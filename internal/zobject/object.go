@@ -54,13 +54,12 @@ type Object struct {
 	kind Kind
 	// text is the Z6K1 of a string or the Z9K1 of a reference.
 	text string
-	// keys and vals are the fields of a record in their order.
+	// keys and vals are the fields of a record in their order; vals are the items of a list.
 	keys  []string
 	vals  []*Object
 	index map[string]int
-	// itemType and items make up a list.
+	// itemType is the item type of a list.
 	itemType *Object
-	items    []*Object
 }
 
 // NewString returns the Z6 string s.
@@ -190,12 +189,12 @@ func NewList(itemType *Object, items ...*Object) *Object {
 	}
 	cp := make([]*Object, len(items))
 	copy(cp, items)
-	return &Object{kind: KindList, itemType: itemType, items: cp}
+	return &Object{kind: KindList, itemType: itemType, vals: cp}
 }
 
 // newListOwned is NewList without the copy, for slices nobody else holds.
 func newListOwned(itemType *Object, items []*Object) *Object {
-	return &Object{kind: KindList, itemType: itemType, items: items}
+	return &Object{kind: KindList, itemType: itemType, vals: items}
 }
 
 // Kind returns the shape of o (0 for nil).
@@ -272,12 +271,12 @@ func (o *Object) Get(key string) *Object {
 		case KeyType:
 			return ListType(o.itemType)
 		case "K1":
-			if len(o.items) > 0 {
-				return o.items[0]
+			if len(o.vals) > 0 {
+				return o.vals[0]
 			}
 		case "K2":
-			if len(o.items) > 0 {
-				return newListOwned(o.itemType, o.items[1:len(o.items):len(o.items)])
+			if len(o.vals) > 0 {
+				return newListOwned(o.itemType, o.vals[1:len(o.vals):len(o.vals)])
 			}
 		}
 	}
@@ -315,7 +314,7 @@ func (o *Object) Keys() []string {
 	case KindReference:
 		return referenceKeys
 	case KindList:
-		if len(o.items) == 0 {
+		if len(o.vals) == 0 {
 			return emptyListKeys
 		}
 		return listKeys
@@ -352,7 +351,7 @@ func (o *Object) Len() int {
 	case KindRecord:
 		return len(o.keys)
 	case KindList:
-		return len(o.items)
+		return len(o.vals)
 	}
 	return 0
 }
@@ -362,7 +361,7 @@ func (o *Object) Items() []*Object {
 	if o == nil || o.kind != KindList {
 		return nil
 	}
-	return o.items
+	return o.vals
 }
 
 // ItemType returns the item type of a typed list (its Z881K1), or nil for other shapes.

@@ -140,7 +140,7 @@ func keyRefText(o *Object) string {
 // (K1/K2 chain). A cycle cannot occur because objects are immutable trees.
 func listItems(l *Object) []*Object {
 	if l.IsList() {
-		return l.items
+		return l.vals
 	}
 	var out []*Object
 	for l.IsRecord() && l.Has("K1") {
