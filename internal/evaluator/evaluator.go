@@ -2,8 +2,6 @@ package evaluator
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,7 +95,7 @@ type Evaluator struct {
 	langs   []string       // what Languages returns, fixed by New
 
 	mu   sync.Mutex
-	warm map[string][]instance // kept across sessions when ReuseKernels is set
+	warm map[fnKey][]instance // kept across sessions when ReuseKernels is set
 }
 
 // New starts the evaluator: the Python pool begins to fill in the background.
@@ -126,7 +124,7 @@ func New(cfg Config) (*Evaluator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Evaluator{cfg: cfg, log: cfg.Logger, warm: map[string][]instance{}}
+	e := &Evaluator{cfg: cfg, log: cfg.Logger, warm: map[fnKey][]instance{}}
 	if !cfg.NoJavaScript && cfg.JavaScriptKernel == "" {
 		e.js = &jsRuntime{e: e}
 	}
@@ -287,7 +285,7 @@ func (e *Evaluator) Pool() *pool.Pool {
 func (e *Evaluator) Close() {
 	e.mu.Lock()
 	warm := e.warm
-	e.warm = map[string][]instance{}
+	e.warm = map[fnKey][]instance{}
 	e.mu.Unlock()
 	for _, list := range warm {
 		for _, in := range list {
@@ -315,8 +313,12 @@ type function struct {
 	name     string // the function's ZID, which the code defines
 	language string
 	code     string
-	key      string // identifies the revision: language, name and a hash of the code
+	key      fnKey // identifies the revision
 }
+
+// fnKey identifies a revision of a function: its language, name and code. (A map hashes the
+// code faster than a cryptographic hash would, and compares it exactly.)
+type fnKey struct{ language, name, code string }
 
 // parseCall takes apart the Z7 the orchestrator hands over: the function (a Z8 with the chosen
 // implementation as the only item of Z8K4) and the evaluated arguments.
@@ -338,16 +340,16 @@ func parseCall(language string, call *z.Object) (*function, []z.Field, *z.Object
 	if name == "" {
 		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function has no identity (Z8K5).")
 	}
-	var args []z.Field
-	for _, f := range call.Fields() {
-		if f.Key != "Z1K1" && f.Key != "Z7K1" {
-			args = append(args, f)
+	keys := call.Keys()
+	args := make([]z.Field, 0, len(keys))
+	for _, k := range keys {
+		if k != "Z1K1" && k != "Z7K1" {
+			args = append(args, z.KV(k, call.Get(k)))
 		}
 	}
-	sum := sha256.Sum256([]byte(code.StringValue()))
 	return &function{
 		name: name, language: language, code: code.StringValue(),
-		key: language + "/" + name + "/" + hex.EncodeToString(sum[:12]),
+		key: fnKey{language, name, code.StringValue()},
 	}, args, nil
 }
 

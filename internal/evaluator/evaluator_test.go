@@ -379,7 +379,7 @@ func kernelOf(t *testing.T, s *Session, zid string) *jupyter.Kernel {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for key, sl := range s.slots {
-		if strings.Contains(key, "/"+zid+"/") {
+		if key.name == zid {
 			if in, ok := sl.in.(*kernelInstance); ok {
 				return in.k
 			}

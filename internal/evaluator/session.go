@@ -12,7 +12,7 @@ import (
 type Session struct {
 	e      *Evaluator
 	mu     sync.Mutex
-	slots  map[string]*slot
+	slots  map[fnKey]*slot
 	closed bool
 }
 
@@ -28,7 +28,7 @@ var ErrSessionClosed = errors.New("evaluator: session is closed")
 
 // NewSession opens a session.
 func (e *Evaluator) NewSession() *Session {
-	return &Session{e: e, slots: map[string]*slot{}}
+	return &Session{e: e, slots: map[fnKey]*slot{}}
 }
 
 type sessionKey struct{}
@@ -96,7 +96,7 @@ func (s *Session) loaded(fn *function) (instance, error) {
 }
 
 // drop forgets a broken instance so that the function's next call gets a new kernel.
-func (s *Session) drop(key string, in instance) {
+func (s *Session) drop(key fnKey, in instance) {
 	s.mu.Lock()
 	if sl := s.slots[key]; sl != nil && sl.in == in {
 		delete(s.slots, key)
@@ -158,7 +158,7 @@ func (e *Evaluator) acquire(ctx context.Context, fn *function) (in instance, err
 }
 
 // giveBack ends a session's use of an instance.
-func (e *Evaluator) giveBack(key string, in instance) {
+func (e *Evaluator) giveBack(key fnKey, in instance) {
 	if e.cfg.ReuseKernels && in.usable() {
 		e.mu.Lock()
 		if len(e.warm[key]) < 4 {
