@@ -142,7 +142,7 @@ func readFrame(r *bufio.Reader, shmDir string) (*frame, error) {
 		return nil, err
 	}
 	f := &frame{}
-	if err := json.Unmarshal(buf, f); err != nil {
+	if err := decodeFrame(buf, f); err != nil {
 		return nil, fmt.Errorf("evaluator: bad frame: %w", err)
 	}
 	if f.SHM != "" {
@@ -155,7 +155,7 @@ func readFrame(r *bufio.Reader, shmDir string) (*frame, error) {
 			return nil, fmt.Errorf("evaluator: shared-memory frame: %w", err)
 		}
 		f = &frame{}
-		if err := json.Unmarshal(body, f); err != nil {
+		if err := decodeFrame(body, f); err != nil {
 			return nil, fmt.Errorf("evaluator: bad shared-memory frame: %w", err)
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -78,5 +80,87 @@ func FuzzReadFrame(f *testing.F) {
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, _ = readFrame(bufio.NewReader(bytes.NewReader(data)), dir)
+	})
+}
+
+// FuzzDecodeFrame checks that decodeFrame reads every input as encoding/json does: the same
+// frame, or an error for the same inputs.
+func FuzzDecodeFrame(f *testing.F) {
+	for _, s := range []string{
+		`{"op": "result", "id": 12, "z22": {"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z22"}, "Z22K1": {"Z1K1": "Z6", "Z6K1": "W0W"}, "Z22K2": {"Z1K1": "Z9", "Z9K1": "Z24"}}, "interrupted": false}`,
+		`{"op": "result", "id": 3, "z22": {"Z22K1": "a\"b\\u00e9\n"}, "interrupted": true, "stdout": "printed\n"}`,
+		`{"op": "zcall", "id": "7-1", "parent": 7, "z7": {"Z1K1": "Z7", "Z7K1": "Z801", "Z801K1": [1, 2.5e-3, -0, true, null, {}, []]}}`,
+		`{"op": "hello", "token": "abc", "pid": 4242}`,
+		`{"shm": "/dev/shm/zeval-1/zeval-1-2", "size": 70000}`,
+		`{"op":"pong","id":null}`, `{}`, ` { "op" : "x" } `, `{"OP": "x"}`, `{"op": "x",}`, `{"pid": 1.5}`,
+		`{"pid": 99999999999999999999}`, `{"spin": 1}`, `{"op": "\u00e9"}`, `{"op": "x"} x`, `{"z22": [1,]}`,
+		`{"z22": {"a" 1}}`, `{"z22": "\x"}`, `{"z22": 01}`, `{"op": "caf` + "\xff" + `"}`, `[]`, `"op"`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got, want frame
+		gerr := decodeFrame(data, &got)
+		werr := json.Unmarshal(data, &want)
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("decodeFrame(%q) error %v, encoding/json's %v", data, gerr, werr)
+		}
+		if gerr == nil && !reflect.DeepEqual(normalized(got), normalized(want)) {
+			t.Fatalf("decodeFrame(%q) = %+v, encoding/json's %+v", data, got, want)
+		}
+	})
+}
+
+// normalized makes empty and absent raw values compare equal: both mean "not there".
+func normalized(f frame) frame {
+	for _, r := range []*json.RawMessage{&f.ID, &f.Parent, &f.Args, &f.Z22, &f.Z7} {
+		if len(*r) == 0 {
+			*r = nil
+		}
+	}
+	return f
+}
+
+// TestDecodeFrameFast checks that the frames kernels send take decodeFrame's own path (the
+// fuzz test checks that whichever path is taken, the answer is encoding/json's).
+func TestDecodeFrameFast(t *testing.T) {
+	for _, s := range []string{
+		`{"op": "result", "id": 12, "z22": {"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z22"}, "Z22K1": {"Z1K1": "Z6", "Z6K1": "a\"b"}, "Z22K2": {"Z1K1": "Z9", "Z9K1": "Z24"}}, "interrupted": false}`,
+		`{"op": "zcall", "id": "7-1", "parent": 7, "z7": {"Z1K1": "Z7", "Z7K1": "Z801", "Z801K1": "x"}}`,
+		`{"op": "hello", "token": "0123abcd", "pid": 4242}`,
+		`{"shm": "/dev/shm/zeval-1/zeval-1-2", "size": 70000}`,
+	} {
+		var got, want frame
+		if !decodeFrameFast([]byte(s), &got) {
+			t.Errorf("decodeFrameFast(%s) fell back to encoding/json", s)
+			continue
+		}
+		if err := json.Unmarshal([]byte(s), &want); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("decodeFrameFast(%s) = %+v, encoding/json's %+v (%v)", s, got, want, err)
+		}
+	}
+}
+
+// BenchmarkDecodeFrame reads a kernel's result frame, against encoding/json (the baseline,
+// measured in the same run).
+func BenchmarkDecodeFrame(b *testing.B) {
+	data := []byte(`{"op": "result", "id": 12, "z22": {"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z22"}, "Z22K1": {"Z1K1": "Z6", "Z6K1": "W1234"}, "Z22K2": {"Z1K1": "Z9", "Z9K1": "Z24"}}, "interrupted": false}`)
+	b.Run("baseline-encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var f frame
+			if err := json.Unmarshal(data, &f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decodeFrame", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var f frame
+			if err := decodeFrame(data, &f); err != nil {
+				b.Fatal(err)
+			}
+		}
 	})
 }
