@@ -327,18 +327,14 @@ func parseCall(language string, call *z.Object) (*function, []z.Field, *z.Object
 	if !fn.IsRecord() {
 		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function call has no literal function (Z8).")
 	}
-	name := refOrString(fn.Get("Z8K5"))
 	impls := fn.Get("Z8K4")
 	var impl *z.Object
 	if impls.IsList() && len(impls.Items()) > 0 {
 		impl = impls.Items()[0]
 	}
-	code := impl.Get("Z14K3").Get("Z16K2")
-	if impl == nil || !code.IsString() {
-		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function has no code implementation (Z14K3).")
-	}
-	if name == "" {
-		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function has no identity (Z8K5).")
+	f, zerr := parseFunction(language, fn, impl)
+	if zerr != nil {
+		return nil, nil, zerr
 	}
 	keys := call.Keys()
 	args := make([]z.Field, 0, len(keys))
@@ -347,10 +343,23 @@ func parseCall(language string, call *z.Object) (*function, []z.Field, *z.Object
 			args = append(args, z.KV(k, call.Get(k)))
 		}
 	}
+	return f, args, nil
+}
+
+// parseFunction takes the implementation impl (a Z14, or nil) of the function fn (a Z8) apart.
+func parseFunction(language string, fn, impl *z.Object) (*function, *z.Object) {
+	name := refOrString(fn.Get("Z8K5"))
+	code := impl.Get("Z14K3").Get("Z16K2")
+	if impl == nil || !code.IsString() {
+		return nil, z.ErrorString(z.CodeInEvaluation, "The function has no code implementation (Z14K3).")
+	}
+	if name == "" {
+		return nil, z.ErrorString(z.CodeInEvaluation, "The function has no identity (Z8K5).")
+	}
 	return &function{
 		name: name, language: language, code: code.StringValue(),
 		key: fnKey{language, name, code.StringValue()},
-	}, args, nil
+	}, nil
 }
 
 func refOrString(o *z.Object) string {
@@ -377,8 +386,33 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 	if zerr != nil {
 		return failed(zerr), nil
 	}
+	z22, meta, err := e.evaluate(ctx, fn, args)
+	if err != nil || meta == nil {
+		return z22, err
+	}
+	return withMetadata(z22, meta), nil
+}
+
+// EvaluateParts is Evaluate for the orchestrator in the same process: it runs the
+// implementation impl of the function fn (a Z8) on args, as Evaluate runs a Z7 of fn with impl
+// as the only implementation, without that Z7 to build and take apart. It returns the Z22 of
+// the code and the metadata entries Evaluate sets in its Z22K2 map (the runtime, the duration;
+// none when the call failed before the code ran), for the caller to merge.
+func (e *Evaluator) EvaluateParts(ctx context.Context, language string, fn, impl *z.Object, args []z.Field) (*z.Object, []z.MapEntry, error) {
+	callsInFlight.Add(1)
+	defer callsInFlight.Add(-1)
+	f, zerr := parseFunction(language, fn, impl)
+	if zerr != nil {
+		return failed(zerr), nil, nil
+	}
+	return e.evaluate(ctx, f, args)
+}
+
+// evaluate runs fn on args; see EvaluateParts.
+func (e *Evaluator) evaluate(ctx context.Context, fn *function, args []z.Field) (*z.Object, []z.MapEntry, error) {
+	language := fn.language
 	if e.runtimeFor(language) == nil {
-		return failed(z.ErrorString(z.CodeInEvaluation, "No evaluator is available for "+language+".")), nil
+		return failed(z.ErrorString(z.CodeInEvaluation, "No evaluator is available for "+language+".")), nil, nil
 	}
 	s := SessionFrom(ctx)
 	if s == nil {
@@ -398,16 +432,16 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		if acquireExpired {
 			return failed(z.ErrorString(z.CodeInEvaluation, fmt.Sprintf("No %s kernel became available for %s within %v: %v",
-				language, fn.name, e.cfg.AcquireTimeout, err))), nil
+				language, fn.name, e.cfg.AcquireTimeout, err))), nil, nil
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil // its top level never finished
+			return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil, nil // its top level never finished
 		}
-		return failed(z.ErrorString(z.CodeInEvaluation, "No "+language+" kernel for "+fn.name+": "+err.Error())), nil
+		return failed(z.ErrorString(z.CodeInEvaluation, "No "+language+" kernel for "+fn.name+": "+err.Error())), nil, nil
 	}
 	callCtx, cancel := e.callContext(ctx)
 	defer cancel()
@@ -418,30 +452,34 @@ func (e *Evaluator) Evaluate(ctx context.Context, language string, call *z.Objec
 		if !in.usable() {
 			s.drop(fn.key, in)
 		}
-		return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil
+		return failed(timeLimitError(fn, e.cfg.CallTimeout)), nil, nil
 	case err != nil:
 		s.drop(fn.key, in)
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
-		return failed(z.ErrorString(z.CodeInEvaluation, "The "+language+" runtime failed while running "+fn.name+": "+err.Error())), nil
+		return failed(z.ErrorString(z.CodeInEvaluation, "The "+language+" runtime failed while running "+fn.name+": "+err.Error())), nil, nil
 	}
-	return withMetadata(out, in.where(), time.Since(began)), nil
+	return out, []z.MapEntry{{Key: metaRuntime, Value: in.where()}, {Key: metaDuration, Value: durationString(time.Since(began))}}, nil
 }
 
-// withMetadata adds what the evaluator knows about a call to the Z22's metadata map: where it
-// ran and how long the code took (the executor's own entries, such as errors, stay).
-func withMetadata(z22 *z.Object, where *z.Object, took time.Duration) *z.Object {
-	runtime := z.MapEntry{Key: metaRuntime, Value: where}
-	duration := z.MapEntry{Key: metaDuration,
-		Value: z.NewString(string(strconv.AppendFloat(nil, float64(took.Microseconds())/1000, 'f', 3, 64)) + " ms")}
-	meta := z22.Get("Z22K2")
-	if !z.IsMap(meta) { // the usual case, a value and no metadata: one map built at once
-		return z22.With("Z22K2", z.NewMetadata(runtime, duration))
+// withMetadata adds what the evaluator knows about a call (meta: where it ran and how long
+// the code took) to the Z22's metadata map (the executor's own entries, such as errors, stay).
+func withMetadata(z22 *z.Object, meta []z.MapEntry) *z.Object {
+	m := z22.Get("Z22K2")
+	if !z.IsMap(m) { // the usual case, a value and no metadata: one map built at once
+		return z22.With("Z22K2", z.NewMetadata(meta...))
 	}
-	meta = z.MapSet(meta, runtime.Key, runtime.Value)
-	meta = z.MapSet(meta, duration.Key, duration.Value)
-	return z22.With("Z22K2", meta)
+	for _, e := range meta {
+		m = z.MapSet(m, e.Key, e.Value)
+	}
+	return z22.With("Z22K2", m)
+}
+
+// durationString formats the evaluationDuration of a call: milliseconds with three decimals.
+func durationString(took time.Duration) *z.Object {
+	var b [32]byte
+	return z.NewString(string(append(strconv.AppendFloat(b[:0], float64(took.Microseconds())/1000, 'f', 3, 64), " ms"...)))
 }
 
 var (

@@ -26,6 +26,26 @@ func (r *run) runCode(fn, impl *z.Object, callee *frame) (result, error) {
 	if r.o.evaluator == nil || !contains(r.o.evaluator.Languages(), language) {
 		return result{}, noEvaluatorError{language}
 	}
+	if pe, ok := r.o.evaluator.(PartsEvaluator); ok && plainArgs(callee) {
+		args := make([]z.Field, 0, len(callee.args))
+		for _, b := range callee.args {
+			v, res := r.argValue(b)
+			if res.failed() {
+				return res, nil
+			}
+			if v = foldLists(v); v != nil { // as a record leaves nil values out
+				args = append(args, z.KV(b.name, v))
+			}
+		}
+		z22, meta, err := pe.EvaluateParts(r.ctx, language, fn, impl, args)
+		if err != nil {
+			return result{}, err
+		}
+		if len(meta) > 0 && !z22.IsRecord() {
+			z22 = nil // as Evaluate's Z22 would be: a non-record cannot take metadata
+		}
+		return codeResult(z22, meta), nil
+	}
 	fields := []z.Field{z.KV("Z7K1", fn.With("Z8K4", z.NewList(ref(z.Z14), impl)))}
 	for _, b := range callee.args {
 		v, res := r.argValue(b)
@@ -38,15 +58,43 @@ func (r *run) runCode(fn, impl *z.Object, callee *frame) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	if !reply.IsRecord() {
-		return failure(z.ErrorString(z.CodeInEvaluation, "The evaluator did not return a Z22: "+reply.String())), nil
+	return codeResult(reply, nil), nil
+}
+
+// plainArgs reports whether the arguments of callee can be passed as they are: their names
+// are distinct and none is a key of the Z7 itself, so that they make the same fields as they
+// would in a record.
+func plainArgs(callee *frame) bool {
+	for i, b := range callee.args {
+		if b.name == z.KeyType || b.name == "Z7K1" {
+			return false
+		}
+		for _, c := range callee.args[:i] {
+			if c.name == b.name {
+				return false
+			}
+		}
 	}
-	out := result{meta: metadataMap(reply.Get("Z22K2"))}
+	return true
+}
+
+// codeResult reads the Z22 an evaluator answered, with the metadata entries meta set in its
+// Z22K2 map first (as zobject.MapSet would).
+func codeResult(reply *z.Object, meta []z.MapEntry) result {
+	if !reply.IsRecord() {
+		return failure(z.ErrorString(z.CodeInEvaluation, "The evaluator did not return a Z22: "+reply.String()))
+	}
+	var out result
+	if len(meta) == 0 {
+		out.meta = metadataMap(reply.Get("Z22K2"))
+	} else {
+		out.meta = metadataWith(reply.Get("Z22K2"), meta)
+	}
 	if v := reply.Get("Z22K1"); v != nil && !v.Is(z.Z23) && !z.IsVoid(v) {
 		out.value = v
 	}
 	if out.failed() && out.value != nil {
-		return failure(z.ErrorString(z.CodeNotWellformed, "Function evaluation returned both a value and an error.")), nil
+		return failure(z.ErrorString(z.CodeNotWellformed, "Function evaluation returned both a value and an error."))
 	}
-	return out, nil
+	return out
 }

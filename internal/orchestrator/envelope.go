@@ -127,6 +127,33 @@ func metadataMap(m *z.Object) metadata {
 	return out
 }
 
+// metadataWith is metadataMap of the map m with the entries of set set in it as zobject.MapSet
+// sets them (replacing the first entry with an equal string key, appending otherwise); a
+// Z22K2 that is not a map is replaced by one of those entries.
+func metadataWith(m *z.Object, set []z.MapEntry) metadata {
+	var entries []z.MapEntry
+	if z.IsMap(m) {
+		entries = z.MapEntries(m)
+	}
+next:
+	for _, s := range set {
+		for i, e := range entries {
+			if e.Key.IsString() && s.Key.IsString() && e.Key.StringValue() == s.Key.StringValue() {
+				entries[i].Value = s.Value
+				continue next
+			}
+		}
+		entries = append(entries, s)
+	}
+	out := make(metadata, 0, len(entries)+2) // room for the implementation's id and type
+	for _, e := range entries {
+		if k := e.Key.StringValue(); k != "" {
+			out = out.setOwned(metaEntry{k, e.Value})
+		}
+	}
+	return out
+}
+
 // foldLists rewrites typed lists held as records in cons form (K1/K2 with a Z881 type, or a
 // literal Z4 whose identity is a Z881 call, which is what resolving a list's type leaves) as
 // lists, so that they are written in the canonical [type, items...] form upstream produces.

@@ -43,6 +43,15 @@ type Evaluator interface {
 	Evaluate(ctx context.Context, language string, call *z.Object) (*z.Object, error)
 }
 
+// PartsEvaluator is an optional interface of an Evaluator, for one in the same process: it
+// runs the implementation impl (a Z14) of the function fn (a Z8) on the evaluated arguments,
+// as Evaluate runs the Z7 of fn with impl as its only implementation and args. It returns the
+// Z22 the code produced and the metadata entries Evaluate's Z22 would have set in its Z22K2
+// map (as zobject.MapSet sets them), without building the Z7 or that map.
+type PartsEvaluator interface {
+	EvaluateParts(ctx context.Context, language string, fn, impl *z.Object, args []z.Field) (z22 *z.Object, meta []z.MapEntry, err error)
+}
+
 // Selector decides the order in which the implementations (Z14s) of a function are tried:
 // the orchestrator runs the first and falls back to the next only when the platform fails
 // (no evaluator for the language, evaluator unreachable).

@@ -293,3 +293,42 @@ func TestConcurrentEvaluate(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestMetadataWith checks that metadataWith reads a Z22K2 with entries set in it as
+// metadataMap reads the map that zobject.MapSet makes (how Evaluate's Z22 gets them).
+func TestMetadataWith(t *testing.T) {
+	s := z.NewString
+	set := []z.MapEntry{{Key: s("evaluationRuntime"), Value: s("here")}, {Key: s("evaluationDuration"), Value: s("1 ms")}}
+	keyRef := z.NewKeyRef("evaluationRuntime")
+	for name, m := range map[string]*z.Object{
+		"void":      z.Void(),
+		"nil":       nil,
+		"empty":     z.NewMetadata(),
+		"errors":    z.NewMetadata(z.MapEntry{Key: s("errors"), Value: z.ErrorString(z.CodeInEvaluation, "x")}),
+		"same key":  z.NewMetadata(z.MapEntry{Key: s("a"), Value: s("1")}, z.MapEntry{Key: s("evaluationRuntime"), Value: s("old")}),
+		"twice":     z.NewMetadata(z.MapEntry{Key: s("evaluationRuntime"), Value: s("old")}, z.MapEntry{Key: s("evaluationRuntime"), Value: s("older")}),
+		"key ref":   z.NewMetadata(z.MapEntry{Key: keyRef, Value: s("ref")}, z.MapEntry{Key: s(""), Value: s("empty key")}),
+		"not a map": s("text"),
+	} {
+		want := m
+		if !z.IsMap(m) {
+			want = z.NewMetadata(set...)
+		} else {
+			for _, e := range set {
+				want = z.MapSet(want, e.Key, e.Value)
+			}
+		}
+		got, wantMeta := metaText(metadataWith(m, set)), metaText(metadataMap(want))
+		if got != wantMeta {
+			t.Errorf("%s: metadataWith = %s, want %s", name, got, wantMeta)
+		}
+	}
+}
+
+func metaText(m metadata) string {
+	var b strings.Builder
+	for _, e := range m {
+		b.WriteString(e.key + "=" + e.value.String() + "; ")
+	}
+	return b.String()
+}

@@ -115,15 +115,39 @@ type codeEvaluator struct {
 func (c *codeEvaluator) Languages() []string { return c.inner.Languages() }
 
 func (c *codeEvaluator) Evaluate(ctx context.Context, language string, call *z.Object) (*z.Object, error) {
+	return c.observe(ctx, language, call.Get("Z7K1"), func(ctx context.Context) (*z.Object, error) {
+		return c.inner.Evaluate(ctx, language, call)
+	})
+}
+
+// EvaluateParts passes the call on in parts when the evaluator takes them (see
+// orchestrator.PartsEvaluator), and as a Z7 otherwise.
+func (c *codeEvaluator) EvaluateParts(ctx context.Context, language string, fn, impl *z.Object, args []z.Field) (*z.Object, []z.MapEntry, error) {
+	var meta []z.MapEntry
+	out, err := c.observe(ctx, language, fn, func(ctx context.Context) (*z.Object, error) {
+		if pe, ok := c.inner.(orchestrator.PartsEvaluator); ok {
+			var z22 *z.Object
+			var err error
+			z22, meta, err = pe.EvaluateParts(ctx, language, fn, impl, args)
+			return z22, err
+		}
+		call := z.NewCall(fn.With("Z8K4", z.NewList(z.NewRef(z.Z14), impl)), args...)
+		return c.inner.Evaluate(ctx, language, call)
+	})
+	return out, meta, err
+}
+
+// observe runs a code call of the function fn in a span and measures it.
+func (c *codeEvaluator) observe(ctx context.Context, language string, fn *z.Object, run func(context.Context) (*z.Object, error)) (*z.Object, error) {
 	began := time.Now()
-	fn := call.Get("Z7K1").Get("Z8K5")
-	name := fn.StringValue()
-	if fn.IsRef() {
-		name = fn.RefID()
+	id := fn.Get("Z8K5")
+	name := id.StringValue()
+	if id.IsRef() {
+		name = id.RefID()
 	}
 	ctx, span := c.tracer.Start(ctx, "code "+name, trace.WithAttributes(
 		attribute.String("zeval.language", language), attribute.String("zeval.function", name)))
-	out, err := c.inner.Evaluate(ctx, language, call)
+	out, err := run(ctx)
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
@@ -139,7 +163,10 @@ func (c *codeEvaluator) Evaluate(ctx context.Context, language string, call *z.O
 	return out, err
 }
 
-var _ orchestrator.Evaluator = (*codeEvaluator)(nil)
+var (
+	_ orchestrator.Evaluator      = (*codeEvaluator)(nil)
+	_ orchestrator.PartsEvaluator = (*codeEvaluator)(nil)
+)
 
 // languageLabel folds Wikifunctions' language codes (python-3-9, javascript-es2020) into
 // their family, so the label has few values.

@@ -178,3 +178,52 @@ func TestErrorType(t *testing.T) {
 		})
 	}
 }
+
+// wholeEvaluator takes calls as a Z7 only, and keeps the last.
+type wholeEvaluator struct {
+	fakeEvaluator
+	call *z.Object
+}
+
+func (w *wholeEvaluator) Evaluate(ctx context.Context, language string, call *z.Object) (*z.Object, error) {
+	w.call = call
+	return w.out, w.err
+}
+
+// partsEvaluator takes calls in parts.
+type partsEvaluator struct {
+	fakeEvaluator
+	meta []z.MapEntry
+}
+
+func (p partsEvaluator) EvaluateParts(ctx context.Context, language string, fn, impl *z.Object, args []z.Field) (*z.Object, []z.MapEntry, error) {
+	return p.out, p.meta, p.err
+}
+
+func TestCodeInParts(t *testing.T) {
+	tr, exp := newTestTracing(t)
+	o := Observers{Tracing: tr}
+	fn := z.MustParse(`{"Z1K1":"Z8","Z8K1":["Z17"],"Z8K2":"Z6","Z8K3":["Z20"],"Z8K4":["Z14","Z10002","Z10003"],"Z8K5":"Z10001"}`)
+	impl := z.MustParse(`{"Z1K1":"Z14","Z14K1":"Z10001","Z14K3":{"Z1K1":"Z16","Z16K1":"Z610","Z16K2":"def Z10001(Z10001K1): return Z10001K1"}}`)
+	args := []z.Field{z.KV("Z10001K1", z.NewString("a"))}
+
+	// An evaluator without EvaluateParts gets the Z7 the orchestrator would have built.
+	whole := &wholeEvaluator{fakeEvaluator: fakeEvaluator{out: z.ResultEnvelope(z.NewString("x"), nil)}}
+	out, meta, err := o.Code(whole).(orchestrator.PartsEvaluator).EvaluateParts(context.Background(), "python-3", fn, impl, args)
+	want := z.NewCall(fn.With("Z8K4", z.NewList(z.NewRef(z.Z14), impl)), args...)
+	if err != nil || out != whole.out || meta != nil || !z.Equal(whole.call, want) {
+		t.Errorf("EvaluateParts through Evaluate = %v, %v, %v with the call %s; want the Z22, no metadata, no error with %s", out, meta, err, whole.call, want)
+	}
+	// One that has it gets the parts, and its metadata comes back.
+	exp.Reset()
+	parts := partsEvaluator{fakeEvaluator: fakeEvaluator{out: z.ResultEnvelope(nil, z.ErrorString("Z500", "bad"))},
+		meta: []z.MapEntry{{Key: z.NewString("evaluationRuntime"), Value: z.NewString("here")}}}
+	out, meta, err = o.Code(parts).(orchestrator.PartsEvaluator).EvaluateParts(context.Background(), "python-3", fn, impl, args)
+	if err != nil || out != parts.out || len(meta) != 1 {
+		t.Errorf("EvaluateParts = %v, %v, %v; want the inner evaluator's", out, meta, err)
+	}
+	spans := exp.GetSpans()
+	if len(spans) != 1 || spans[0].Name != "code Z10001" || spans[0].Status.Code != codes.Error {
+		t.Errorf("spans = %v, want one \"code Z10001\" with an error status", spans)
+	}
+}
