@@ -12,7 +12,10 @@
 // history is kept in memory (kernels share no history file), and the profile and config files
 // are those the server loaded at its start, and its startup files and exec_lines run once, in
 // the server, whose user namespace every kernel inherits (a kernelspec with arguments beyond
-// `-f FILE` gets its shell and config built in the child, as a plain kernel does).
+// `-f FILE` gets its shell and config built in the child, as a plain kernel does). The server
+// also builds the application's Session once (each kernel gives it its own id, key and pid) and
+// runs a message through it, so that what the first request builds on first use is inherited.
+// A forked kernel starts no parent poller: the server's death kills it (PDEATHSIG).
 //
 // The Python side is two processes: a keeper, a child subreaper that Go starts, and the worker it
 // forks, which imports and forks kernels. Orphans (a kernel's own children, or the kernels of a
