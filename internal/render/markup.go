@@ -164,7 +164,7 @@ func Parse(markup string, maxDepth int) (*Document, error) {
 			j = len(markup)
 		}
 		if j > i {
-			doc.Nodes = append(doc.Nodes, &Node{Pos: p.pos(i), End: j, Text: markup[i:j]})
+			doc.Nodes = append(doc.Nodes, p.node(Node{Pos: p.pos(i), End: j, Text: markup[i:j]}))
 		}
 		if j == len(markup) {
 			break
@@ -183,9 +183,32 @@ type parser struct {
 	src        string
 	maxDepth   int
 	lineStarts []int
+	// Nodes and calls come from slabs: a page has thousands, all as long-lived as the document.
+	nodes []Node
+	calls []Call
 	// The last position computed: positions are asked for mostly in increasing order, so
 	// columns are counted from there and a long line is not walked again for every node.
 	last Pos
+}
+
+const slabSize = 128
+
+// node returns a copy of n from the slab.
+func (p *parser) node(n Node) *Node {
+	if len(p.nodes) == cap(p.nodes) {
+		p.nodes = make([]Node, 0, slabSize)
+	}
+	p.nodes = append(p.nodes, n)
+	return &p.nodes[len(p.nodes)-1]
+}
+
+// newCall returns a zero Call from the slab.
+func (p *parser) newCall() *Call {
+	if len(p.calls) == cap(p.calls) {
+		p.calls = make([]Call, 0, slabSize)
+	}
+	p.calls = p.calls[:len(p.calls)+1]
+	return &p.calls[len(p.calls)-1]
 }
 
 func (p *parser) indexLines() {
@@ -247,7 +270,8 @@ func (p *parser) call(start, depth int) (*Node, int, error) {
 			return nil, 0, p.errorf(part.Pos.Offset, ErrCallAsName, "the function of a call must be a ZID, not a call")
 		}
 	}
-	c := &Call{Function: argText(name)}
+	c := p.newCall()
+	c.Function = argText(name)
 	for !closed {
 		var a Arg
 		if i >= len(p.src) {
@@ -262,10 +286,16 @@ func (p *parser) call(start, depth int) (*Node, int, error) {
 	if !closed {
 		return nil, 0, p.errorf(start, ErrUnclosed, "{{#function: opened here is never closed by }}")
 	}
-	return &Node{Pos: p.pos(start), End: i, Call: c}, i, nil
+	return p.node(Node{Pos: p.pos(start), End: i, Call: c}), i, nil
 }
 
 func argText(a Arg) string {
+	switch len(a.Parts) {
+	case 0:
+		return ""
+	case 1:
+		return a.Parts[0].Text
+	}
 	var b strings.Builder
 	for _, part := range a.Parts {
 		b.WriteString(part.Text)
@@ -278,15 +308,44 @@ func argText(a Arg) string {
 // and i == len(src), which the caller reports.
 func (p *parser) arg(i, depth int) (Arg, int, bool, error) {
 	a := Arg{Pos: p.pos(i)}
+	src := p.src
+	// The text run being read: src[textStart:textEnd] as long as nothing in it is escaped,
+	// then copied into text (built) and continued there.
+	textStart, textEnd := -1, -1
 	var text strings.Builder
-	textStart := i
-	flush := func(end int) {
-		if text.Len() > 0 {
-			a.Parts = append(a.Parts, &Node{Pos: p.pos(textStart), End: end, Text: text.String()})
-			text.Reset()
+	built := false
+	addSource := func(from, to int) { // source text, as it is
+		switch {
+		case textStart < 0:
+			textStart, textEnd = from, to
+		case built:
+			text.WriteString(src[from:to])
+		default:
+			textEnd = to
 		}
 	}
-	src := p.src
+	addByte := func(c byte, from int) { // a byte that stands for source text (an escape)
+		if textStart < 0 {
+			textStart, textEnd = from, from
+		}
+		if !built {
+			text.WriteString(src[textStart:textEnd])
+			built = true
+		}
+		text.WriteByte(c)
+	}
+	flush := func(end int) {
+		if textStart < 0 {
+			return
+		}
+		t := src[textStart:textEnd]
+		if built {
+			t = text.String()
+		}
+		a.Parts = append(a.Parts, p.node(Node{Pos: p.pos(textStart), End: end, Text: t}))
+		textStart, built = -1, false
+		text.Reset()
+	}
 	for i < len(src) {
 		c := src[i]
 		switch {
@@ -297,16 +356,10 @@ func (p *parser) arg(i, depth int) (Arg, int, bool, error) {
 			flush(i)
 			return trimArg(a), i + 2, true, nil
 		case c == '\\' && i+1 < len(src) && strings.IndexByte(`|{}\`, src[i+1]) >= 0:
-			if text.Len() == 0 {
-				textStart = i
-			}
-			text.WriteByte(src[i+1])
+			addByte(src[i+1], i)
 			i += 2
 		case c == '{' && strings.HasPrefix(src[i:], "{{!}}"):
-			if text.Len() == 0 {
-				textStart = i
-			}
-			text.WriteByte('|')
+			addByte('|', i)
 			i += len("{{!}}")
 		case c == '{' && p.isCallAt(i):
 			flush(i)
@@ -316,23 +369,21 @@ func (p *parser) arg(i, depth int) (Arg, int, bool, error) {
 			}
 			a.Parts = append(a.Parts, n)
 			i = next
-			textStart = i
 		case c == '{' && i+1 < len(src) && src[i+1] == '{':
 			end, err := p.group(i, depth)
 			if err != nil {
 				return Arg{}, 0, false, err
 			}
-			if text.Len() == 0 {
-				textStart = i
-			}
-			text.WriteString(src[i:end])
+			addSource(i, end)
 			i = end
 		default:
-			if text.Len() == 0 {
-				textStart = i
+			// Plain text up to the next byte that means something here.
+			j := i + 1
+			for j < len(src) && src[j] != '|' && src[j] != '}' && src[j] != '\\' && src[j] != '{' {
+				j++
 			}
-			text.WriteByte(c)
-			i++
+			addSource(i, j)
+			i = j
 		}
 	}
 	flush(i)
