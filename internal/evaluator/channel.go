@@ -129,11 +129,15 @@ func (l *listener) close() {
 
 // readFrame reads one frame, following a shared-memory indirection.
 func readFrame(r *bufio.Reader, shmDir string) (*frame, error) {
-	var head [4]byte
-	if _, err := io.ReadFull(r, head[:]); err != nil {
+	head, err := r.Peek(4) // as io.ReadFull would, without a buffer to allocate
+	if err != nil {
+		if len(head) > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return nil, err
 	}
-	n := binary.BigEndian.Uint32(head[:])
+	n := binary.BigEndian.Uint32(head)
+	_, _ = r.Discard(4)
 	if n > maxFrame {
 		return nil, fmt.Errorf("evaluator: frame of %d bytes exceeds the limit", n)
 	}
@@ -394,7 +398,8 @@ func (cc *chanConn) start(ctx context.Context, args json.RawMessage) (chan callR
 	cc.pending[id] = ch
 	cc.ctxs[id] = ctx
 	cc.mu.Unlock()
-	idRaw := strconv.AppendInt(nil, id, 10)
+	var idBuf [20]byte
+	idRaw := strconv.AppendInt(idBuf[:0], id, 10)
 	if err := cc.write(&frame{Op: "call", ID: idRaw, Args: args, Spin: spinWorthIt()}); err != nil {
 		cc.forget(id)
 		return nil, 0, err

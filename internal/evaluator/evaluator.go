@@ -411,7 +411,7 @@ func (e *Evaluator) EvaluateParts(ctx context.Context, language string, fn, impl
 // evaluate runs fn on args; see EvaluateParts.
 func (e *Evaluator) evaluate(ctx context.Context, fn *function, args []z.Field) (*z.Object, []z.MapEntry, error) {
 	language := fn.language
-	if e.runtimeFor(language) == nil {
+	if !e.runs(language) {
 		return failed(z.ErrorString(z.CodeInEvaluation, "No evaluator is available for "+language+".")), nil, nil
 	}
 	s := SessionFrom(ctx)
@@ -502,6 +502,17 @@ type instance interface {
 // loader loads functions of one language.
 type loader interface {
 	load(ctx context.Context, fn *function) (instance, error)
+}
+
+// runs reports whether runtimeFor has a loader for language (without making one).
+func (e *Evaluator) runs(language string) bool {
+	switch {
+	case isPython(language):
+		return e.py != nil
+	case isJavaScript(language):
+		return e.jsk != nil || e.js != nil
+	}
+	return false
 }
 
 // runtimeFor returns the loader for a programming language, or nil.

@@ -43,15 +43,29 @@ func spinWorthIt() bool { return callsInFlight.Load() <= maxSpinners }
 
 // spinReader reads a Unix socket, polling for up to spinBudget before waiting in the netpoller.
 // Deadlines set on the connection apply to the wait as usual.
+//
+// A spinReader is read by one goroutine at a time (its bufio.Reader's): the state of the read
+// under way is kept in it, so that a read allocates nothing.
 type spinReader struct {
 	rc syscall.RawConn
 	r  io.Reader // the connection itself, when it has no raw access
+
+	try func(fd uintptr) bool // s.tryRead, bound once
+	// The read under way.
+	p     []byte
+	n     int
+	err   error
+	spin  bool
+	began time.Time
+	tries int
 }
 
 func newSpinReader(c net.Conn) *spinReader {
 	if sc, ok := c.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
-			return &spinReader{rc: rc}
+			s := &spinReader{rc: rc}
+			s.try = s.tryRead
+			return s
 		}
 	}
 	return &spinReader{r: c}
@@ -64,46 +78,19 @@ func (s *spinReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	spin := false
+	s.spin = false
 	if spinWorthIt() {
 		if spinners.Add(1) <= maxSpinners {
-			spin = true
+			s.spin = true
 		} else {
 			spinners.Add(-1)
 		}
 	}
-	stopSpinning := func() {
-		if spin {
-			spin = false
-			spinners.Add(-1)
-		}
-	}
-	defer stopSpinning()
-	var (
-		n     int
-		err   error
-		began = time.Now()
-		tries int
-	)
-	rerr := s.rc.Read(func(fd uintptr) bool {
-		for {
-			n, err = syscall.Read(int(fd), p)
-			if errors.Is(err, syscall.EINTR) {
-				continue
-			}
-			if !errors.Is(err, syscall.EAGAIN) {
-				return true
-			}
-			if !spin {
-				return false // wait for readiness in the netpoller
-			}
-			// Check the clock every few reads: a read that finds nothing is ~1 µs.
-			if tries++; tries%8 == 0 && time.Since(began) > spinBudget {
-				stopSpinning()
-				return false
-			}
-		}
-	})
+	defer s.stopSpinning()
+	s.p, s.n, s.err, s.began, s.tries = p, 0, nil, time.Now(), 0
+	rerr := s.rc.Read(s.try)
+	n, err := s.n, s.err
+	s.p = nil
 	if rerr != nil {
 		return 0, rerr // a deadline, or the connection closed
 	}
@@ -114,4 +101,32 @@ func (s *spinReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+func (s *spinReader) stopSpinning() {
+	if s.spin {
+		s.spin = false
+		spinners.Add(-1)
+	}
+}
+
+// tryRead reads what the socket has; it returns false to wait for readiness in the netpoller.
+func (s *spinReader) tryRead(fd uintptr) bool {
+	for {
+		s.n, s.err = syscall.Read(int(fd), s.p)
+		if errors.Is(s.err, syscall.EINTR) {
+			continue
+		}
+		if !errors.Is(s.err, syscall.EAGAIN) {
+			return true
+		}
+		if !s.spin {
+			return false // wait for readiness in the netpoller
+		}
+		// Check the clock every few reads: a read that finds nothing is ~1 µs.
+		if s.tries++; s.tries%8 == 0 && time.Since(s.began) > spinBudget {
+			s.stopSpinning()
+			return false
+		}
+	}
 }
