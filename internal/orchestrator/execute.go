@@ -677,7 +677,7 @@ func (r *run) executeIn(call *z.Object, scope *frame) result {
 
 	var out result
 	var kind, id string
-	order := r.selector.Order(impls)
+	order := r.order(impls)
 	for n, i := range order {
 		if i < 0 || i >= len(impls) {
 			continue
@@ -743,6 +743,18 @@ func (r *run) executeIn(call *z.Object, scope *frame) result {
 	}
 	return out
 }
+
+// order is the selector's order of impls. FirstSelector's is the same for every call of a
+// function with as many implementations, so it is not made again each time.
+func (r *run) order(impls []*z.Object) []int {
+	if _, first := r.selector.(FirstSelector); first && len(impls) <= len(firstOrder) {
+		return firstOrder[:len(impls):len(impls)]
+	}
+	return r.selector.Order(append([]*z.Object(nil), impls...))
+}
+
+// firstOrder is FirstSelector's order of up to 16 implementations (read only).
+var firstOrder = FirstSelector{}.Order(make([]*z.Object, 16))
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
