@@ -138,3 +138,72 @@ func FuzzCanonicalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDirect checks that Parse's direct path builds exactly what the general path (the
+// node tree, then build) builds, whenever it takes an input.
+func FuzzParseDirect(f *testing.F) {
+	fuzzSeeds(f)
+	for _, s := range []string{
+		`{"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z22"}, "Z22K1": {"Z1K1": "Z6", "Z6K1": "W1234"}, "Z22K2": {"Z1K1": "Z9", "Z9K1": "Z24"}}`,
+		`{"Z1K1":"Z6","Z6K1":{"Z1K1":"Z6","Z6K1":"x"}}`, `{"Z1K1":"Z9","Z9K1":"Q42"}`, `{"Z1K1":"Z6","Z6K1":"Q42"}`,
+		`{"Z1K1":"Z6","Z9K1":"x"}`, `{"Z1K1":{"Z1K1":"Z9","Z9K1":"Z6"},"Z6K1":"x"}`, `{"Z6K1":"x","Z1K1":"Z6"}`,
+		`["Z6"]`, `[["Z1"],[]]`, `{}`, `{"a":{}}`, `{"a":"b","a":"c"}`, `{"Z1K1":{"Z1K1":"Z7","Z7K1":"Z881","Z881K1":"Z6"}}`,
+		`{"Z1K1":{"Z1K1":{"Z1K1":"Z9","Z9K1":"Z7"},"Z7K1":"Z881","Z881K1":"Z6"},"K1":"a","K2":{"Z1K1":{"Z1K1":"Z7","Z7K1":"Z881","Z881K1":"Z6"}}}`,
+		`{"Z1K1":{"Z1K1":"Z7","Z7K1":"Z882","Z882K1":"Z6"},"K1":"a"}`, `"a\"b\u00e9"`, ` "x" `,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		direct, ok := parseDirect(data)
+		if !ok {
+			return
+		}
+		n, err := decodeJSON(data)
+		if err != nil {
+			t.Fatalf("parseDirect(%q) took what the decoder rejects: %v", data, err)
+		}
+		general, err := buildTop(n)
+		if err != nil {
+			t.Fatalf("parseDirect(%q) took what build rejects: %v", data, err)
+		}
+		if !sameTree(direct, general) {
+			t.Fatalf("parseDirect(%q) = %s, the general path %s", data, direct, general)
+		}
+	})
+}
+
+// sameTree reports whether a and b are built alike: the same kinds, texts, keys in the same
+// order, items and item types (Equal would let a list equal a record in cons form).
+func sameTree(a, b *Object) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.kind != b.kind || a.text != b.text || len(a.keys) != len(b.keys) || len(a.vals) != len(b.vals) ||
+		(a.index == nil) != (b.index == nil) || !sameTree(a.itemType, b.itemType) {
+		return false
+	}
+	for i := range a.keys {
+		if a.keys[i] != b.keys[i] {
+			return false
+		}
+	}
+	for i := range a.vals {
+		if !sameTree(a.vals[i], b.vals[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestParseDirectTakes checks that the direct path takes what kernels answer and canonical
+// objects (FuzzParseDirect checks what it builds).
+func TestParseDirectTakes(t *testing.T) {
+	for _, s := range []string{
+		`{"Z1K1": {"Z1K1": "Z9", "Z9K1": "Z22"}, "Z22K1": {"Z1K1": "Z6", "Z6K1": "W1234"}, "Z22K2": {"Z1K1": "Z9", "Z9K1": "Z24"}}`,
+		`{"Z1K1":"Z7","Z7K1":"Z801","Z801K1":["Z6","a","b"]}`,
+	} {
+		if _, ok := parseDirect([]byte(s)); !ok {
+			t.Errorf("parseDirect(%s) gave up", s)
+		}
+	}
+}

@@ -67,6 +67,9 @@ func (e *NotZObjectError) Unwrap() error { return ErrNotZObject }
 // normal-form lists (nested K1/K2 records whose types are all the same call of Z881) become
 // lists. Everything else becomes a record with its keys in order.
 func Parse(data []byte) (*Object, error) {
+	if o, ok := parseDirect(data); ok {
+		return o, nil
+	}
 	n, err := decodeJSON(data)
 	if err != nil {
 		return nil, err
