@@ -172,7 +172,12 @@ var shmSeq atomic.Int64
 // frames zeval sends are built by hand: json.Marshal would re-validate and copy the payloads,
 // which are already JSON.
 func encodeFrame(f *frame, shmDir string) ([]byte, error) {
-	body := make([]byte, 4, 64+len(f.Args)+len(f.Z22))
+	return appendFrame(make([]byte, 0, 64+len(f.Args)+len(f.Z22)), f, shmDir)
+}
+
+// appendFrame is encodeFrame into buf's memory (buf is empty; the frame starts at its start).
+func appendFrame(buf []byte, f *frame, shmDir string) ([]byte, error) {
+	body := append(buf[:0], 0, 0, 0, 0)
 	body = append(body, `{"op":`...)
 	body = strconv.AppendQuote(body, f.Op)
 	if len(f.ID) > 0 {
@@ -237,6 +242,7 @@ type chanConn struct {
 	r      *bufio.Reader // read only by the holder of rmu
 	shmDir string
 	wmu    sync.Mutex
+	wbuf   []byte // frames are encoded here, under wmu
 	rmu    sync.Mutex    // held by the goroutine reading frames
 	kick   chan struct{} // a token when rmu was released, for waiters to take over reading
 
@@ -249,20 +255,26 @@ type chanConn struct {
 }
 
 func newChanConn(c net.Conn, shmDir string, zcall zcallFunc) *chanConn {
-	return &chanConn{c: c, r: bufio.NewReaderSize(newSpinReader(c), 64<<10), shmDir: shmDir, kick: make(chan struct{}, 1),
+	return &chanConn{c: c, r: bufio.NewReaderSize(newSpinReader(c), 64<<10), shmDir: shmDir, kick: make(chan struct{}, 1), wbuf: make([]byte, 0, 512),
 		pending: map[int64]chan callResult{}, ctxs: map[int64]context.Context{}, zcall: zcall}
 }
 
 func (cc *chanConn) write(f *frame) error {
-	b, err := encodeFrame(f, cc.shmDir)
+	cc.wmu.Lock()
+	defer cc.wmu.Unlock()
+	b, err := appendFrame(cc.wbuf, f, cc.shmDir)
 	if err != nil {
 		return err
 	}
-	cc.wmu.Lock()
-	defer cc.wmu.Unlock()
+	if cap(b) > cap(cc.wbuf) && cap(b) <= maxKeptWriteBuffer {
+		cc.wbuf = b[:0] // grown: keep the larger buffer
+	}
 	_, err = cc.c.Write(b)
 	return err
 }
+
+// maxKeptWriteBuffer bounds the frame buffer a channel keeps between writes.
+const maxKeptWriteBuffer = 16 << 10
 
 // await waits for the answer on ch, reading the socket itself whenever nobody else does. It
 // returns ok false when the channel broke, and ctx's error when ctx ended first.

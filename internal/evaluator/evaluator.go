@@ -322,10 +322,10 @@ type fnKey struct{ language, name, code string }
 
 // parseCall takes apart the Z7 the orchestrator hands over: the function (a Z8 with the chosen
 // implementation as the only item of Z8K4) and the evaluated arguments.
-func parseCall(language string, call *z.Object) (*function, []z.Field, *z.Object) {
+func parseCall(language string, call *z.Object) (function, []z.Field, *z.Object) {
 	fn := call.Get("Z7K1")
 	if !fn.IsRecord() {
-		return nil, nil, z.ErrorString(z.CodeInEvaluation, "The function call has no literal function (Z8).")
+		return function{}, nil, z.ErrorString(z.CodeInEvaluation, "The function call has no literal function (Z8).")
 	}
 	impls := fn.Get("Z8K4")
 	var impl *z.Object
@@ -334,7 +334,7 @@ func parseCall(language string, call *z.Object) (*function, []z.Field, *z.Object
 	}
 	f, zerr := parseFunction(language, fn, impl)
 	if zerr != nil {
-		return nil, nil, zerr
+		return function{}, nil, zerr
 	}
 	keys := call.Keys()
 	args := make([]z.Field, 0, len(keys))
@@ -347,16 +347,16 @@ func parseCall(language string, call *z.Object) (*function, []z.Field, *z.Object
 }
 
 // parseFunction takes the implementation impl (a Z14, or nil) of the function fn (a Z8) apart.
-func parseFunction(language string, fn, impl *z.Object) (*function, *z.Object) {
+func parseFunction(language string, fn, impl *z.Object) (function, *z.Object) {
 	name := refOrString(fn.Get("Z8K5"))
 	code := impl.Get("Z14K3").Get("Z16K2")
 	if impl == nil || !code.IsString() {
-		return nil, z.ErrorString(z.CodeInEvaluation, "The function has no code implementation (Z14K3).")
+		return function{}, z.ErrorString(z.CodeInEvaluation, "The function has no code implementation (Z14K3).")
 	}
 	if name == "" {
-		return nil, z.ErrorString(z.CodeInEvaluation, "The function has no identity (Z8K5).")
+		return function{}, z.ErrorString(z.CodeInEvaluation, "The function has no identity (Z8K5).")
 	}
-	return &function{
+	return function{
 		name: name, language: language, code: code.StringValue(),
 		key: fnKey{language, name, code.StringValue()},
 	}, nil
@@ -409,7 +409,8 @@ func (e *Evaluator) EvaluateParts(ctx context.Context, language string, fn, impl
 }
 
 // evaluate runs fn on args; see EvaluateParts.
-func (e *Evaluator) evaluate(ctx context.Context, fn *function, args []z.Field) (*z.Object, []z.MapEntry, error) {
+func (e *Evaluator) evaluate(ctx context.Context, f function, args []z.Field) (*z.Object, []z.MapEntry, error) {
+	fn := &f // does not escape: the slow path below copies it
 	language := fn.language
 	if !e.runs(language) {
 		return failed(z.ErrorString(z.CodeInEvaluation, "No evaluator is available for "+language+".")), nil, nil
@@ -426,7 +427,8 @@ func (e *Evaluator) evaluate(ctx context.Context, fn *function, args []z.Field) 
 	acquireExpired := false
 	if in == nil && err == nil {
 		actx, cancelAcquire := context.WithTimeout(ctx, e.cfg.AcquireTimeout)
-		in, err = s.instance(actx, fn)
+		loading := f // escapes, to the loader
+		in, err = s.instance(actx, &loading)
 		acquireExpired = actx.Err() != nil
 		cancelAcquire()
 	}
