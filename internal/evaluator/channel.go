@@ -242,7 +242,7 @@ type chanConn struct {
 	r      *bufio.Reader // read only by the holder of rmu
 	shmDir string
 	wmu    sync.Mutex
-	wbuf   []byte // frames are encoded here, under wmu
+	wbuf   []byte        // frames are encoded here, under wmu
 	rmu    sync.Mutex    // held by the goroutine reading frames
 	kick   chan struct{} // a token when rmu was released, for waiters to take over reading
 
