@@ -235,8 +235,9 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 		flights:   map[string]*flight{},
 		impls:     map[string]string{},
 	}
-	for _, n := range all {
-		p.records[n] = &record{}
+	recs := make([]record, len(all)) // one allocation for all of them
+	for i, n := range all {
+		p.records[n] = &recs[i]
 	}
 	var top []*Node
 	for _, n := range doc.Nodes {
