@@ -20,7 +20,9 @@ keeper exits once the worker is gone and it has no child left, which closes the 
 
 The server creates no threads and no ZeroMQ context before forking (both would be broken in the
 child). It forks each child ahead of its request (one standby child, waiting for its request on a
-pipe), so that a request does not wait for the fork. Each child: new session (so its pid is its
+pipe), so that a request does not wait for the fork, and forks the next standby as soon as it has
+handed a request over: children set up (their sandbox) side by side while the server serves on,
+and it answers each request when its child reports. Each child: new session (so its pid is its
 process group), SIGKILL when the server dies, stdin from /dev/null, stdout and stderr to its log,
 the sandbox plan applied, then ipykernel's IPKernelApp with the request's argv. The server itself exits when its request pipe closes,
 killing its children's groups.
@@ -164,9 +166,11 @@ def _emit(obj):
         data = data[n:]
 
 
-def _child(req_r, status_w, go_r, server_pid, wake_r, wake_w):
+def _child(req_r, status_w, go_r, server_pid, other_fds):
     """Runs in the forked child; never returns. The child is forked ahead of its request (a
-    standby): it does what does not depend on the request, then waits for the request on req_r."""
+    standby): it does what does not depend on the request, then waits for the request on req_r.
+    other_fds are the server's (its pipes, and those of other children it is starting), which
+    the child closes: a child holding another's go pipe would keep it from seeing its end."""
     # No collection while the kernel starts: it would walk the server's whole heap, copying
     # every page it touches, for no garbage.
     gc.disable()
@@ -180,7 +184,7 @@ def _child(req_r, status_w, go_r, server_pid, wake_r, wake_w):
         signal.set_wakeup_fd(-1)
         for s in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(s, signal.SIG_DFL)
-        for fd in (REQ_FD, EV_FD, wake_r, wake_w):
+        for fd in other_fds:
             try:
                 os.close(fd)
             except OSError:
@@ -385,12 +389,20 @@ def serve():
             children.discard(pid)
             if standby and standby[0][0] == pid:
                 drop_standby()
+            for fd, st in list(setting_up.items()):
+                if st[1] == pid:  # its answer goes first: the client learns the pid from it
+                    os.set_blocking(fd, True)
+                    while fd in setting_up:
+                        set_up(fd, reaped=True)
             if os.WIFSIGNALED(status):
                 _emit({"exit": pid, "signal": os.WTERMSIG(status)})
             else:
                 _emit({"exit": pid, "code": os.WEXITSTATUS(status)})
 
     standby = []  # at most one child, forked ahead: (pid, req_w, status_r, go_w)
+    # Children handed a request, setting up (their sandbox) while the server serves on:
+    # status_r -> [req, pid, go_w, bytes read so far].
+    setting_up = {}
 
     def fork_standby():
         """Forks the child for the next request, so that a request does not wait for the fork
@@ -406,9 +418,10 @@ def serve():
                 os.close(fd)
             raise
         if pid == 0:
-            for fd in (req_w, status_r, go_w):
-                os.close(fd)
-            _child(req_r, status_w, go_r, server_pid, wake_r, wake_w)
+            others = [req_w, status_r, go_w, REQ_FD, EV_FD, wake_r, wake_w]
+            for fd, st in setting_up.items():
+                others += [fd, st[2]]
+            _child(req_r, status_w, go_r, server_pid, others)
         for fd in (req_r, status_w, go_r):
             os.close(fd)
         children.add(pid)
@@ -440,26 +453,49 @@ def serve():
         raise OSError("standby children die at once")
 
     def spawn(req):
+        """Hands req to the standby child and forks the next one; the child's report that it is
+        set up is read by the loop (set_up), so that children set up side by side."""
         try:
             pid, status_r, go_w = hand(req)
         except OSError as e:
             _emit({"id": req.get("id"), "error": "fork: %s" % e})
             return
-        msg = b""
-        while True:
+        os.set_blocking(status_r, False)
+        setting_up[status_r] = [req, pid, go_w, b""]
+        sel.register(status_r, selectors.EVENT_READ, "status")
+        try:
+            fork_standby()
+        except OSError:
+            pass  # the next request forks its own
+
+    def set_up(status_r, reaped=False):
+        """Reads a child's report; at its end, answers the request and lets the child go.
+        reaped: the child has exited and been reaped (its pid may be reused: not signalled,
+        not moved to cgroups)."""
+        st = setting_up[status_r]
+        try:
             b = os.read(status_r, 4096)
-            if not b:
-                break
-            msg += b
+        except (BlockingIOError, InterruptedError):
+            return
+        if b:
+            st[3] += b
+            return
+        sel.unregister(status_r)
+        del setting_up[status_r]
         os.close(status_r)
+        req, pid, go_w, msg = st
         if msg != b"ok":
             os.close(go_w)
             err = msg.decode(errors="replace")[len("error "):] if msg.startswith(b"error ") else \
                 "the child exited before it was set up"
-            _kill(pid)
+            if not reaped:
+                _kill(pid)
             _emit({"id": req.get("id"), "error": err, "pid": pid})
             return
         _emit({"id": req.get("id"), "pid": pid})
+        if reaped:
+            os.close(go_w)
+            return
         # Joining a cgroup v1 takes 1-20 ms (an RCU grace period): do it here, while the child
         # initializes ipykernel, rather than in the child before it starts.
         try:
@@ -476,10 +512,6 @@ def serve():
             _kill(pid)
         finally:
             os.close(go_w)
-            try:
-                fork_standby()
-            except OSError:
-                pass  # the next request forks its own
 
     try:
         fork_standby()
@@ -491,6 +523,9 @@ def serve():
         except InterruptedError:
             continue
         for key, _ in events:
+            if key.data == "status":
+                set_up(key.fd)
+                continue
             if key.data == "wake":
                 try:
                     while os.read(wake_r, 512):
@@ -521,6 +556,10 @@ def serve():
         reap()
     while standby:
         drop_standby()
+    for fd, st in list(setting_up.items()):
+        os.close(fd)
+        os.close(st[2])
+    setting_up.clear()
     for pid in list(children):
         _kill(pid)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
