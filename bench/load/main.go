@@ -783,10 +783,10 @@ func (s *server) usage() usageFigures {
 		if !ok {
 			continue
 		}
-		u.cpu += f.cpu
-		if pid == root {
-			u.cpu += f.childCPU // kernels already reaped
-		}
+		// With the children each process has reaped: the kernels (which the fork server reaps)
+		// and whatever else has ended. A reaped process has left /proc, so nothing is counted
+		// twice; counting only the root's reaped children missed every kernel.
+		u.cpu += f.cpu + f.childCPU
 		u.rss += f.rss
 		queue = append(queue, children[pid]...)
 	}
