@@ -26,17 +26,18 @@ func (r *run) runCode(fn, impl *z.Object, callee *frame) (result, error) {
 	if r.o.evaluator == nil || !contains(r.o.evaluator.Languages(), language) {
 		return result{}, noEvaluatorError{language}
 	}
-	if pe, ok := r.o.evaluator.(PartsEvaluator); ok && plainArgs(callee) {
-		args := make([]z.Field, 0, len(callee.args))
-		for _, b := range callee.args {
-			v, res := r.argValue(b)
-			if res.failed() {
-				return res, nil
-			}
-			if v = foldLists(v); v != nil { // as a record leaves nil values out
-				args = append(args, z.KV(b.name, v))
-			}
+	// The arguments' values; a nil one is left out, as a record leaves it out.
+	args := make([]z.Field, 0, len(callee.args))
+	for _, b := range callee.args {
+		v, res := r.argValue(b)
+		if res.failed() {
+			return res, nil
 		}
+		if v = foldLists(v); v != nil {
+			args = append(args, z.KV(b.name, v))
+		}
+	}
+	if pe, ok := r.o.evaluator.(PartsEvaluator); ok && plainArgs(callee) {
 		z22, meta, err := pe.EvaluateParts(r.ctx, language, fn, impl, args)
 		if err != nil {
 			return result{}, err
@@ -46,14 +47,7 @@ func (r *run) runCode(fn, impl *z.Object, callee *frame) (result, error) {
 		}
 		return codeResult(z22, meta), nil
 	}
-	fields := []z.Field{z.KV("Z7K1", fn.With("Z8K4", z.NewList(ref(z.Z14), impl)))}
-	for _, b := range callee.args {
-		v, res := r.argValue(b)
-		if res.failed() {
-			return res, nil
-		}
-		fields = append(fields, z.KV(b.name, foldLists(v)))
-	}
+	fields := append([]z.Field{z.KV("Z7K1", fn.With("Z8K4", z.NewList(ref(z.Z14), impl)))}, args...)
 	reply, err := r.o.evaluator.Evaluate(r.ctx, language, z.NewRecord(ref(z.Z7), fields...))
 	if err != nil {
 		return result{}, err
