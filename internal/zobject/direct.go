@@ -117,7 +117,9 @@ func (p *directParser) object() (*Object, bool) {
 		d.pos++
 		return newRecord(0), true
 	}
-	// Whether the values of Z1K1 and of its value key ("Z6K1", "Z9K1") were bare strings.
+	// The type (Z1K1), and whether it and the value of its value key ("Z6K1", "Z9K1") were
+	// bare strings.
+	var typ *Object
 	var typeBare, valueBare bool
 	for {
 		d.space()
@@ -145,7 +147,7 @@ func (p *directParser) object() (*Object, bool) {
 		}
 		switch k {
 		case KeyType:
-			typeBare = bare
+			typ, typeBare = v, bare
 			if maybeListType(v) {
 				return nil, false // give up at once: the general path will
 			}
@@ -169,12 +171,6 @@ func (p *directParser) object() (*Object, bool) {
 		break
 	}
 	fs := p.stack[base:]
-	var typ *Object
-	for _, f := range fs {
-		if f.Key == KeyType {
-			typ = f.Value
-		}
-	}
 	// {"Z1K1": "Z6", "Z6K1": s} and {"Z1K1": "Z9", "Z9K1": s}, with bare strings, as build reads them.
 	if len(fs) == 2 && typeBare && (typ.Is(Z6) || typ.Is(Z9)) {
 		valueKey := typ.text + "K1"
