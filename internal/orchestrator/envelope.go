@@ -117,7 +117,12 @@ func metadataMap(m *z.Object) metadata {
 	if !z.IsMap(m) {
 		return nil
 	}
-	entries := z.MapEntries(m)
+	return metadataOf(z.MapEntries(m))
+}
+
+// metadataOf reads a metadata map's entries: those with a string key, the last value of a key
+// at its first place.
+func metadataOf(entries []z.MapEntry) metadata {
 	out := make(metadata, 0, len(entries)+2) // room for the implementation's id and type
 	for _, e := range entries {
 		if k := e.Key.StringValue(); k != "" {
@@ -145,13 +150,7 @@ next:
 		}
 		entries = append(entries, s)
 	}
-	out := make(metadata, 0, len(entries)+2) // room for the implementation's id and type
-	for _, e := range entries {
-		if k := e.Key.StringValue(); k != "" {
-			out = out.setOwned(metaEntry{k, e.Value})
-		}
-	}
-	return out
+	return metadataOf(entries)
 }
 
 // foldLists rewrites typed lists held as records in cons form (K1/K2 with a Z881 type, or a
