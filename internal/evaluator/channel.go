@@ -398,6 +398,11 @@ func (cc *chanConn) fail(err error) {
 // start sends a call and returns the channel its result arrives on (closed if the channel
 // breaks first) and its id. The caller waits with await.
 func (cc *chanConn) start(ctx context.Context, args json.RawMessage) (chan callResult, int64, error) {
+	return cc.send(ctx, "call", args, spinWorthIt())
+}
+
+// send sends a request of op (a call, or the load of a parked kernel) as start does.
+func (cc *chanConn) send(ctx context.Context, op string, args json.RawMessage, spin bool) (chan callResult, int64, error) {
 	ch := make(chan callResult, 1)
 	cc.mu.Lock()
 	if cc.pending == nil {
@@ -412,7 +417,7 @@ func (cc *chanConn) start(ctx context.Context, args json.RawMessage) (chan callR
 	cc.mu.Unlock()
 	var idBuf [20]byte
 	idRaw := strconv.AppendInt(idBuf[:0], id, 10)
-	if err := cc.write(&frame{Op: "call", ID: idRaw, Args: args, Spin: spinWorthIt()}); err != nil {
+	if err := cc.write(&frame{Op: op, ID: idRaw, Args: args, Spin: spin}); err != nil {
 		cc.forget(id)
 		return nil, 0, err
 	}

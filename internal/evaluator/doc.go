@@ -2,11 +2,12 @@
 // Jupyter kernels, one kernel per function per session.
 //
 // The path of a call: the session (carried in the context) looks up its instance of the
-// function; the first call leases a prepared kernel from the pool (zeval's runtime modules are
-// already loaded in it) and loads the function's code with one execute_request, which then
-// stays running as the kernel side of the fast call channel: it connects to the evaluator's
-// Unix socket and serves calls as length-prefixed JSON frames, with no execute_request and no
-// IOPub traffic. Payloads over 64 KiB travel through a file in /dev/shm. A kernel that cannot
+// function; the first call leases a prepared kernel from the pool. Preparing a kernel loaded
+// zeval's runtime modules into it and started one execute_request that stays running as the
+// kernel side of the fast call channel: it connected to the evaluator's Unix socket ("parked")
+// and serves length-prefixed JSON frames, with no execute_request and no IOPub traffic. The
+// lease sends the function's code in a load frame (a kernel that could not park loads it with an
+// execute_request that then serves the channel the same way). Payloads over 64 KiB travel through a file in /dev/shm. A kernel that cannot
 // open the channel serves each call with an execute_request instead (result as display data,
 // nested calls over the stdin channel): slower, same results. While few evaluations are under
 // way, both ends of the channel poll for the next frame for up to 50 µs before they sleep

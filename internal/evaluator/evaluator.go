@@ -181,13 +181,16 @@ func (e *Evaluator) startPython() error {
 	}
 	e.py = &kernelRuntime{
 		lang:           &python,
-		pool:           pool.New(spec.Name, launcher, append([]pool.Option{pool.WithMinIdle(cfg.MinIdle), pool.WithMax(cfg.MaxKernels), pool.WithLogger(cfg.Logger)}, cfg.PoolOptions...)...),
 		lis:            lis,
 		shmDir:         shm,
 		noChannel:      cfg.NoChannel,
 		interruptGrace: time.Second,
 		loadTimeout:    cfg.CallTimeout, // loading runs the code's top level: it counts as code time
 	}
+	if !cfg.NoChannel {
+		launcher.park = e.py.park
+	}
+	e.py.pool = pool.New(spec.Name, launcher, append([]pool.Option{pool.WithMinIdle(cfg.MinIdle), pool.WithMax(cfg.MaxKernels), pool.WithLogger(cfg.Logger)}, cfg.PoolOptions...)...)
 	return nil
 }
 

@@ -388,3 +388,47 @@ func kernelOf(t *testing.T, s *Session, zid string) *jupyter.Kernel {
 	t.Fatalf("no kernel for %s in the session", zid)
 	return nil
 }
+
+// Pooled kernels wait with their call channel open, and a lease loads the function with a load
+// frame: no execute_request on the way to the first call.
+func TestParkedKernels(t *testing.T) {
+	fns := map[string]string{
+		"Z1040": "print('y' * 3000000)\ndef Z1040(Z1040K1):\n\treturn Z1040K1 + '!'",
+		"Z1041": "def Z1041(:\n\treturn 1",
+	}
+	l := newLibrary(t, Config{MinIdle: 2}, fns)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := l.e.Pool().WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	parked := func() (n int) {
+		l.e.py.parked.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	if n := parked(); n != 2 {
+		t.Fatalf("%d parked kernels in a pool of 2 idle, want 2", n)
+	}
+	s := l.e.NewSession()
+	defer s.Close()
+	sctx := WithSession(ctx, s)
+	if got := value(t, l.call(t, sctx, "Z1040", str("hi"))); got != "hi!" {
+		t.Errorf("Z1040(hi) = %s, want hi! (its top level prints 3 MB)", got)
+	}
+	if e := errorText(l.call(t, sctx, "Z1041")); !strings.Contains(e, "SyntaxError") && !strings.Contains(e, "syntax") {
+		t.Errorf("syntax error loaded through a load frame: error %q, want the SyntaxError", e)
+	}
+	s.mu.Lock()
+	for key, sl := range s.slots {
+		<-sl.ready
+		in, ok := sl.in.(*kernelInstance)
+		if !ok || in.cc == nil {
+			t.Errorf("%s: not on the call channel", key.name)
+			continue
+		}
+		if _, still := l.e.py.parked.Load(in.k); still {
+			t.Errorf("%s: its leased kernel is still listed as parked", key.name)
+		}
+	}
+	s.mu.Unlock()
+}

@@ -9,9 +9,10 @@ Frames: a 4-byte big-endian length, then UTF-8 JSON. A frame {"shm": path, "size
 real frame is in the shared-memory file path (large payloads); the reader unlinks it.
 
 From zeval: {"op": "call", "id": n, "args": {key: normal ZObject}}, {"op": "zresult", "id": s,
-"z22": ...} (the answer to a nested call). To zeval: {"op": "hello", "token": t, "pid": p},
-{"op": "result", "id": n, "z22": ..., "interrupted": bool, "stdout": s}, {"op": "zcall", "id": s,
-"z7": ...}. While a nested call waits for its answer, calls that arrive are served on top of
+"z22": ...} (the answer to a nested call), {"op": "load", "id": n, "args": {"code": s, "name": s}}
+(to a parked kernel: the function to load; answered by a result with z22 null). To zeval:
+{"op": "hello", "token": t, "pid": p}, {"op": "result", "id": n, "z22": ..., "interrupted": bool,
+"stdout": s}, {"op": "zcall", "id": s, "z7": ...}. While a nested call waits for its answer, calls that arrive are served on top of
 it, so A -> B -> A works.
 
 In fallback mode (no socket), fallback_call() serves one call per execute_request: the result
@@ -204,10 +205,27 @@ class Channel:
             if stdout:
                 reply["stdout"] = stdout
             self.send(reply)
+        elif op == "load":
+            self.load(msg)
         elif op == "zresult":
             self.stash[msg["id"]] = msg["z22"]
         elif op == "ping":
             self.send({"op": "pong", "id": msg.get("id")})
+
+    def load(self, msg):
+        """Loads the function a parked kernel is leased for, and answers once it is ready. Its
+        top level's output is dropped, as a call's beyond the limit is: nobody reads it."""
+        args = msg.get("args") or {}
+        self.code, self.function_name = args.get("code"), args.get("name")
+        old_out, old_err = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = _Bounded()
+        try:
+            self.handle = self.executor.load(self.code, self.function_name)
+        except Exception:  # reported on every call, as setup does
+            self.handle = None
+        finally:
+            sys.stdout, sys.stderr = old_out, old_err
+        self.send({"op": "result", "id": msg["id"], "z22": None, "interrupted": False})
 
     def serve(self):
         def on_sigint(signum, frame):
@@ -256,6 +274,15 @@ def serve(path, token):
         return False
     _channel.serve()
     return True
+
+
+def park(executor, path, token, shm_dir=""):
+    """Connects before any function is loaded (a pooled kernel waiting for its lease) and
+    serves until zeval closes the socket; the function comes in a load frame, so that a lease
+    needs no execute_request. Returns False if it cannot connect."""
+    global _channel
+    _channel = Channel(executor, None, None, None, shm_dir)
+    return serve(path, token)
 
 
 def fallback_call(args_json):
