@@ -130,6 +130,7 @@ type countingRunner struct {
 
 	mu         sync.Mutex
 	perCall    map[string]int
+	order      []string // the function of each evaluation, in the order they began
 	sessions   map[*evaluator.Session]bool
 	maxKernels int
 }
@@ -148,6 +149,9 @@ func (c *countingRunner) Run(ctx context.Context, req orchestrator.Request) orch
 	}
 	c.total.Add(1)
 	defer c.inflight.Add(-1)
+	c.mu.Lock()
+	c.order = append(c.order, req.Call.Get("Z7K1").RefID())
+	c.mu.Unlock()
 	out := c.inner.Run(ctx, req)
 	c.mu.Lock()
 	c.perCall[req.Call.String()]++

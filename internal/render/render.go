@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -245,6 +246,12 @@ func (r *Renderer) Render(ctx context.Context, req Request) (*Result, error) {
 			top = append(top, n)
 		}
 	}
+	// Calls of one function go out together: its kernel then finds several calls waiting and
+	// serves them back to back, while its code and data are in the CPU's caches. In page order
+	// each kernel got one call at a time, and every call paid for a switch to a cold process:
+	// a trivial Python call took 100-170 µs of the kernel's CPU in a 2,000-call render instead
+	// of the ~11 µs it takes in a loop.
+	slices.SortStableFunc(top, func(a, b *Node) int { return strings.Compare(a.Call.Function, b.Call.Function) })
 	workers := min(r.workers, len(top))
 	var next atomic.Int64
 	var wg sync.WaitGroup

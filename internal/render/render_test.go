@@ -342,6 +342,24 @@ func (v versions) Version(_ context.Context, zid string) (int64, error) {
 	return 0, errors.New("not in the store")
 }
 
+// Calls of one function are evaluated together (its kernel then serves them back to back), and
+// the page keeps its order.
+func TestRenderGroupsCallsByFunction(t *testing.T) {
+	e := newEnv(t, jsOnly(), allFunctions()...)
+	var b strings.Builder
+	for i := 0; i < 5; i++ {
+		fmt.Fprintf(&b, "{{#function:Z10003|e%d}} {{#function:Z10001|u%d}} ", i, i)
+	}
+	res := render(t, e.renderer(WithWorkers(1)), b.String(), FormatHTML)
+	if want := "e0 U0 e1 U1 e2 U2 e3 U3 e4 U4 "; res.HTML != want {
+		t.Errorf("Render = %q, want %q", res.HTML, want)
+	}
+	got := strings.Join(e.run.order, " ")
+	if want := strings.Repeat("Z10001 ", 5) + strings.TrimSpace(strings.Repeat("Z10003 ", 5)); got != want {
+		t.Errorf("evaluated in the order %s, want %s", got, want)
+	}
+}
+
 func TestRenderCacheKeysUseRevisions(t *testing.T) {
 	e := newEnv(t, jsOnly(), allFunctions()...)
 	vs := versions{"Z10001": 1, implZID("Z10001"): 2}
