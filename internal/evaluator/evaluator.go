@@ -208,8 +208,10 @@ func (e *Evaluator) kernelOptions(spec *jupyter.Spec, shm string) ([]jupyter.Opt
 		if err := forkserver.CanUse(spec); err != nil {
 			e.log.Info("fork server not used", "kernel", spec.Name, "reason", err)
 		} else {
+			// In the background: the caller's own start-up (a store, a page's parse and its
+			// JavaScript calls) goes on beside the server's imports.
 			fs, err := forkserver.New(context.Background(), spec, forkserver.WithLogger(e.log),
-				forkserver.WithPreload(runtimeDefinition()), forkserver.WithLeanKernels())
+				forkserver.WithPreload(runtimeDefinition()), forkserver.WithLeanKernels(), forkserver.WithBackgroundStart())
 			if err != nil {
 				return nil, fmt.Errorf("evaluator: fork server: %w", err)
 			}

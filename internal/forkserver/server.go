@@ -75,6 +75,7 @@ type config struct {
 	startTimeout time.Duration
 	env          []string
 	preload      string
+	background   bool
 }
 
 // WithLogger sets where the server's restarts and stray events are logged (default: discard).
@@ -92,6 +93,13 @@ func WithEnv(kv ...string) Option { return func(c *config) { c.env = append(c.en
 // kernel inherits. It must start no thread. If it fails, the server logs the traceback to its
 // stderr and serves all the same (kernels then lack what it would have defined).
 func WithPreload(code string) Option { return func(c *config) { c.preload = code } }
+
+// WithBackgroundStart makes New return once the server process runs, without waiting for its
+// imports (a few hundred milliseconds): starts asked for meanwhile queue in its request pipe and
+// are served once it is ready, so a process can do its own start-up beside the server's. A server
+// that fails to get ready fails those starts with its reason (and its last stderr lines), and the
+// next start tries a new server.
+func WithBackgroundStart() Option { return func(c *config) { c.background = true } }
 
 // WithLeanKernels starts kernels without ipykernel's debugger (debugpy), IPython's completion
 // engine (jedi) and the terminal IPython (prompt_toolkit): the server imports in half the time
@@ -144,7 +152,7 @@ func New(ctx context.Context, spec *jupyter.Spec, opts ...Option) (*Server, erro
 		os.Mkdir(filepath.Join(dir, "logs"), 0o700),
 	)
 	if err == nil {
-		s.cur, err = s.startInstance(ctx)
+		s.cur, err = s.startInstance(ctx, !cfg.background)
 	}
 	if err != nil {
 		os.RemoveAll(dir)
@@ -227,7 +235,7 @@ func (s *Server) live(ctx context.Context) (*instance, error) {
 	if s.cur != nil && !s.cur.isDead() {
 		return s.cur, nil
 	}
-	inst, err := s.startInstance(ctx)
+	inst, err := s.startInstance(ctx, true)
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +334,7 @@ type instance struct {
 	watched   bool          // the instance started; its death is reported to srv.died
 }
 
-func (s *Server) startInstance(ctx context.Context) (*instance, error) {
+func (s *Server) startInstance(ctx context.Context, wait bool) (*instance, error) {
 	reqR, reqW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("forkserver: %w", err)
@@ -357,6 +365,13 @@ func (s *Server) startInstance(ctx context.Context) (*instance, error) {
 	}
 	ready := make(chan error, 1)
 	go inst.read(evR, ready)
+	if !wait {
+		inst.mu.Lock()
+		inst.watched = true
+		inst.mu.Unlock()
+		go inst.awaitReady(ready)
+		return inst, nil
+	}
 	t := time.NewTimer(s.cfg.startTimeout)
 	defer t.Stop()
 	select {
@@ -374,6 +389,24 @@ func (s *Server) startInstance(ctx context.Context) (*instance, error) {
 	inst.watched = true
 	inst.mu.Unlock()
 	return inst, nil
+}
+
+// awaitReady watches a server started in the background: one not ready within the start
+// timeout is killed, which fails the starts queued for it. Either failure is logged.
+func (inst *instance) awaitReady(ready <-chan error) {
+	s := inst.srv
+	t := time.NewTimer(s.cfg.startTimeout)
+	defer t.Stop()
+	var err error
+	select {
+	case err = <-ready:
+	case <-t.C:
+		err = fmt.Errorf("not ready after %v", s.cfg.startTimeout)
+		_ = syscall.Kill(-inst.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if err != nil {
+		s.cfg.log.Error("fork server: start failed", "python", s.python, "err", err, "stderr", inst.stderr.LastLines(20))
+	}
 }
 
 func (inst *instance) isDead() bool {

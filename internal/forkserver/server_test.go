@@ -626,3 +626,34 @@ func TestLeanKernels(t *testing.T) {
 		t.Errorf("completion of 'impor' without jedi: %s", msg.Content)
 	}
 }
+
+// WithBackgroundStart: New returns without waiting for the imports, starts asked for meanwhile
+// are served once the server is ready, and a server that fails to get ready fails them with its
+// reason.
+func TestBackgroundStart(t *testing.T) {
+	s := newServer(t, WithBackgroundStart())
+	k := launch(t, s)
+	res, err := k.Execute(ctxT(t), "print(6 * 7)")
+	if err != nil || res.Error != nil || strings.TrimSpace(res.Stdout()) != "42" {
+		t.Fatalf("kernel started while the server imported: %v %+v", err, res)
+	}
+
+	// An ipykernel that cannot be imported: the server exits during start-up.
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "ipykernel"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ipykernel", "__init__.py"), []byte("raise ImportError('broken for the test')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := WithEnv("PYTHONPATH=" + dir)
+	if _, err := New(ctxT(t), python3Spec(t), broken); err == nil || !strings.Contains(err.Error(), "broken for the test") {
+		t.Errorf("New with a broken ipykernel: %v, want its ImportError", err)
+	}
+	bad := newServer(t, broken, WithBackgroundStart())
+	ctx := ctxT(t)
+	_, err = jupyter.Launch(ctx, python3Spec(t), jupyter.WithIPC(), jupyter.WithStarter(bad))
+	if err == nil || !strings.Contains(err.Error(), "broken for the test") {
+		t.Errorf("a start from a server that failed in the background: %v, want its ImportError", err)
+	}
+}
