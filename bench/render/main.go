@@ -397,9 +397,12 @@ func demo(ctx context.Context, calls, rounds int, details bool) error {
 	}
 	markup := library.ScaledPage(calls)
 	fmt.Printf("\ndemo library page (library.ScaledPage(%d): %d functions, every call different)\n", calls, library.ScaledFunctions())
-	// Enough pre-started kernels for every Python function of the library.
-	const kernels = 40
-	ev, err := evaluator.New(evaluator.Config{MinIdle: kernels, MaxKernels: kernels + 8})
+	// Enough pre-started kernels for every Python implementation of the library (41). As for
+	// the generated page, Max = MinIdle: the pool refills after a session closes, not while a
+	// measured render runs (a plain ipykernel start is ~0.5 s of CPU; eight refills took 40% of
+	// the CPUs during a render).
+	const kernels = 44
+	ev, err := evaluator.New(evaluator.Config{MinIdle: kernels, MaxKernels: kernels})
 	if err != nil {
 		return err
 	}
