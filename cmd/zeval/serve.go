@@ -262,6 +262,21 @@ type service struct {
 	logger  *slog.Logger
 	budget  time.Duration // of one evaluation, for the server's write timeout
 	closers []func()
+	// limiter admits the API's evaluations; set once built (after the evaluator, whose pool
+	// refills take its slots: kernelStartGate).
+	limiter atomic.Pointer[quota.Limiter]
+}
+
+// kernelStartGate makes the Python pool's refills take an evaluation slot (quota.Limiter.Occupy)
+// while they start a kernel. Each Python call of a fresh session uses up a kernel, and its
+// replacement costs more CPU than the call (~50 ms on two CPUs): unslotted, refills ran beside
+// the admitted requests under overload and stretched them. Before the limiter exists, and
+// without --slots, the gate is open.
+func (s *service) kernelStartGate(ctx context.Context) (func(), error) {
+	if l := s.limiter.Load(); l != nil {
+		return l.Occupy(ctx)
+	}
+	return func() {}, nil
 }
 
 // server is the public listener's server, with timeouts against slow clients.
@@ -414,6 +429,7 @@ func newService(ctx context.Context, o serveOptions, logOut io.Writer) (_ *servi
 		return nil, err
 	}
 	apiHandler = limiter.Handler(apiHandler)
+	s.limiter.Store(limiter)
 	s.budget = o.timeout
 
 	s.ready = &readiness{}
@@ -479,7 +495,8 @@ func (s *service) openEvaluator(o serveOptions, obs telemetry.Observers) (*evalu
 		NoJavaScript: !js, NoPython: !python, PythonKernel: o.pythonKernel, JavaScriptKernel: o.javaScriptKernel,
 		MinIdle: minIdle, MaxKernels: o.maxKernels, Logger: s.logger,
 		ForkServer: o.forkServer, Sandbox: confine, ReuseKernels: o.reuseKernels,
-		PoolOptions:     []pool.Option{pool.WithStartObserver(s.metrics.KernelStartObserver(o.pythonKernel))},
+		PoolOptions: []pool.Option{pool.WithStartObserver(s.metrics.KernelStartObserver(o.pythonKernel)),
+			pool.WithStartGate(s.kernelStartGate)},
 		AcquireObserver: obs.Acquire(),
 	})
 }

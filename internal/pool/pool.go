@@ -74,6 +74,15 @@ func WithStartObserver(f func(d time.Duration, err error)) Option {
 	return func(p *Pool) { p.observe = f }
 }
 
+// WithStartGate makes the starts that refill the pool pass gate first (quota.Limiter.Occupy,
+// say): gate returns once the start may go, and the release the start calls when it is done; an
+// error (ctx ended) drops the start. A start for a Lease that waits for a kernel does not pass
+// the gate, and takes over from refills still waiting at it: the lease may hold the very slot
+// the gate waits for.
+func WithStartGate(gate func(ctx context.Context) (release func(), err error)) Option {
+	return func(p *Pool) { p.gate = gate }
+}
+
 // Pool keeps warm kernels of one kind. Safe for concurrent use.
 type Pool struct {
 	name     string
@@ -82,6 +91,7 @@ type Pool struct {
 	max      int
 	log      *slog.Logger
 	observe  func(time.Duration, error)
+	gate     func(context.Context) (func(), error)
 
 	ctx    context.Context // lives until Close
 	cancel context.CancelFunc
@@ -90,8 +100,9 @@ type Pool struct {
 	mu       sync.Mutex
 	idle     []*jupyter.Kernel
 	leased   int
-	starting int
-	waiting  int // Lease calls waiting for a kernel
+	starting int                      // starts under way, those at the gate included
+	gated    map[*gatedStart]struct{} // refills waiting at the gate
+	waiting  int                      // Lease calls waiting for a kernel
 	closed   bool
 	changed  chan struct{} // closed and replaced whenever counts change
 	failures int           // consecutive failed starts, for backoff
@@ -107,6 +118,7 @@ func New(name string, l Launcher, opts ...Option) *Pool {
 		ctx:     ctx,
 		cancel:  cancel,
 		changed: make(chan struct{}),
+		gated:   map[*gatedStart]struct{}{},
 	}
 	for _, o := range opts {
 		o(p)
@@ -135,19 +147,62 @@ func (p *Pool) notifyLocked() {
 // refillLocked starts kernels until idle+starting reaches the minimum (within max).
 func (p *Pool) refillLocked() {
 	for !p.closed && len(p.idle)+p.starting < p.minIdle && len(p.idle)+p.starting+p.leased < p.max {
-		p.startLocked()
+		p.startLocked(true)
 	}
 }
 
-func (p *Pool) startLocked() {
+// gatedStart is a refill waiting at the gate.
+type gatedStart struct{ cancel context.CancelFunc }
+
+// ungateLocked drops the refills still waiting at the gate (they count as starting no more), so
+// that a waiting lease starts its kernel itself.
+func (p *Pool) ungateLocked() {
+	for g := range p.gated {
+		g.cancel()
+		delete(p.gated, g)
+		p.starting--
+	}
+}
+
+// startLocked starts a kernel in the background; a refill passes the gate first.
+func (p *Pool) startLocked(refill bool) {
 	p.starting++
 	backoff := time.Duration(0)
 	if p.failures > 0 {
 		backoff = min(time.Duration(1<<min(p.failures, 6))*100*time.Millisecond, 10*time.Second)
 	}
+	var g *gatedStart
+	var gctx context.Context
+	if refill && p.gate != nil {
+		var cancel context.CancelFunc
+		gctx, cancel = context.WithCancel(p.ctx)
+		g = &gatedStart{cancel: cancel}
+		p.gated[g] = struct{}{}
+	}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
+		if g != nil {
+			release, err := p.gate(gctx)
+			p.mu.Lock()
+			_, mine := p.gated[g] // else ungateLocked counted it off already
+			delete(p.gated, g)
+			if err != nil || !mine {
+				if mine {
+					p.starting--
+					p.notifyLocked()
+				}
+				p.mu.Unlock()
+				if err == nil {
+					release()
+				}
+				g.cancel()
+				return
+			}
+			p.mu.Unlock()
+			g.cancel()
+			defer release() // the slot is held through the start
+		}
 		if backoff > 0 {
 			select {
 			case <-time.After(backoff):
@@ -236,8 +291,9 @@ func (p *Pool) Lease(ctx context.Context) (*jupyter.Kernel, error) {
 		}
 		// Nothing idle: make sure a start is under way for each waiter, as the maximum allows.
 		p.waiting++
+		p.ungateLocked()
 		for p.starting < p.waiting && p.starting+p.leased < p.max {
-			p.startLocked()
+			p.startLocked(false)
 		}
 		changed := p.changed
 		full := p.starting == 0 && p.leased >= p.max

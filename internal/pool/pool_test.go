@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -170,4 +171,56 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Errorf("Lease after Close = %v, want ErrClosed", err)
 	}
 	p.Release(k)
+}
+
+// Refills pass the start gate; a lease that waits for a kernel starts one without it, taking
+// over from the refill that waits at the gate.
+func TestStartGate(t *testing.T) {
+	open := make(chan struct{})
+	var mu sync.Mutex
+	passed, released := 0, 0
+	gate := func(ctx context.Context) (func(), error) {
+		select {
+		case <-open:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		mu.Lock()
+		passed++
+		mu.Unlock()
+		return func() { mu.Lock(); released++; mu.Unlock() }, nil
+	}
+	counts := func() (int, int) { mu.Lock(); defer mu.Unlock(); return passed, released }
+	p := New("xpython", xpython(t), WithMinIdle(1), WithMax(3), WithStartGate(gate))
+	defer p.Close()
+	ctx := ctxT(t, 60*time.Second)
+	if s := p.Stats(); s.Starting != 1 || s.Idle != 0 {
+		t.Fatalf("before the gate opens: %+v, want 1 starting, 0 idle", s)
+	}
+	open <- struct{}{}
+	if err := p.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := counts(); r != 1; _, r = counts() {
+		time.Sleep(time.Millisecond) // until the start has released its slot (not a timing assertion)
+	}
+	k1, err := p.Lease(ctx) // the idle one; its refill waits at the gate
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Release(k1)
+	if s := p.Stats(); s.Starting != 1 {
+		t.Errorf("after the lease: %+v, want its refill starting (at the gate)", s)
+	}
+	k2, err := p.Lease(ctx) // waits: starts its kernel itself, the gate still closed
+	if err != nil {
+		t.Fatalf("a lease behind a closed gate: %v", err)
+	}
+	defer p.Release(k2)
+	if pa, _ := counts(); pa != 1 {
+		t.Errorf("%d starts passed the gate, want 1 (the lease's own start does not)", pa)
+	}
+	if res, err := k2.Execute(ctx, "print(2)"); err != nil || res.Stdout() != "2\n" {
+		t.Errorf("kernel of the waiting lease: %v %+v", err, res)
+	}
 }

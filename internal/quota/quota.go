@@ -209,16 +209,19 @@ type Limiter struct {
 	isEvaluation    func(*http.Request) bool
 	exempt          func(*http.Request) bool
 
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	running   map[string]int // evaluations per caller
-	busy      int            // evaluation slots taken
-	line      list.List      // of *waiter: requests waiting for a slot, oldest first
-	lastEmpty time.Time      // when the line was last seen empty
-	holdEWMA  float64        // average seconds a slot is held
-	holders   int            // slots taken
-	holdSum   float64        // sum of the times (seconds since base) the holders took their slot
-	base      time.Time      // origin of holdSum's times
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	running map[string]int // evaluations per caller
+	busy    int            // evaluation slots taken
+	line    list.List      // of *waiter: requests waiting for a slot, oldest first
+	// Background work (Occupy) waiting for a slot, oldest first, and the slots it holds.
+	background     list.List
+	backgroundBusy int
+	lastEmpty      time.Time // when the line was last seen empty
+	holdEWMA       float64   // average seconds a slot is held
+	holders        int       // slots taken
+	holdSum        float64   // sum of the times (seconds since base) the holders took their slot
+	base           time.Time // origin of holdSum's times
 }
 
 // waiter is a request in line for a slot. Its fields change under Limiter.mu; ready is
@@ -559,6 +562,65 @@ func (l *Limiter) acquire(ctx context.Context) (release func(), reason string, r
 	return nil, ReasonQueueTimout, budget
 }
 
+// Occupy takes an evaluation slot for background work that requests will need, such as a
+// kernel start that refills a pool: under overload that work then shares the CPUs with the
+// admitted requests only as far as the slots allow, instead of stretching their service beside
+// them. Background work yields to requests: it takes a slot only when one is free and no request
+// waits, and it holds at most all slots but one (one, with a single slot), so a request always
+// has a slot that background work cannot take. It is never refused; it waits until it has a slot
+// or ctx ends (ctx's error). Its holds do not count in the average hold time of requests (which
+// sheds them). Without slots it returns at once.
+func (l *Limiter) Occupy(ctx context.Context) (release func(), err error) {
+	if l.slots == 0 {
+		return func() {}, nil
+	}
+	l.mu.Lock()
+	w := &waiter{ready: make(chan struct{})}
+	w.elem = l.background.PushBack(w)
+	l.grantBackground()
+	l.mu.Unlock()
+	select {
+	case <-w.ready:
+	case <-ctx.Done():
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !w.granted {
+		l.background.Remove(w.elem)
+		return nil, ctx.Err()
+	}
+	if ctx.Err() != nil {
+		l.releaseBackground()
+		return nil, ctx.Err()
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.releaseBackground()
+		})
+	}, nil
+}
+
+// grantBackground gives free slots to background work in line, as far as Occupy allows. Called
+// with l.mu held.
+func (l *Limiter) grantBackground() {
+	for l.background.Len() > 0 && l.busy < l.slots && l.line.Len() == 0 && l.backgroundBusy < max(1, l.slots-1) {
+		w := l.background.Remove(l.background.Front()).(*waiter)
+		l.busy++
+		l.backgroundBusy++
+		w.granted, w.done = true, true
+		close(w.ready)
+	}
+}
+
+// releaseBackground gives up a slot background work held. Called with l.mu held.
+func (l *Limiter) releaseBackground() {
+	l.backgroundBusy--
+	l.free(l.clock.Now())
+}
+
 // standing reports whether the line has not emptied for a whole queue budget. Called with
 // l.mu held.
 func (l *Limiter) standing(now time.Time) bool {
@@ -570,6 +632,7 @@ func (l *Limiter) standing(now time.Time) bool {
 func (l *Limiter) free(now time.Time) {
 	if l.line.Len() == 0 {
 		l.busy--
+		l.grantBackground()
 		return
 	}
 	e := l.line.Front()
@@ -634,6 +697,9 @@ type Stats struct {
 	Callers  int           // buckets remembered
 	Hold     time.Duration // average time a slot is held
 	Standing bool          // the line has not emptied for a queue budget (see WithQueueTarget)
+	// Background is the slots background work holds (Occupy), BackgroundWaiting the work
+	// waiting for one.
+	Background, BackgroundWaiting int
 }
 
 // Stats returns the current state, for metrics and tests.
@@ -641,7 +707,8 @@ func (l *Limiter) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return Stats{Waiting: l.line.Len(), Busy: l.busy, Callers: len(l.buckets),
-		Hold: time.Duration(l.holdEWMA * float64(time.Second)), Standing: l.standing(l.clock.Now())}
+		Hold: time.Duration(l.holdEWMA * float64(time.Second)), Standing: l.standing(l.clock.Now()),
+		Background: l.backgroundBusy, BackgroundWaiting: l.background.Len()}
 }
 
 // reject answers a refusal and counts it.

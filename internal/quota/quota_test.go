@@ -969,3 +969,91 @@ func TestFlags(t *testing.T) {
 		})
 	}
 }
+
+// Occupy takes a slot for background work only when one is free and no request waits, holds at
+// most all slots but one, waits (never refused) until ctx ends, and leaves the hold time of
+// requests alone.
+func TestOccupy(t *testing.T) {
+	clock := newFakeClock()
+	l, err := New(WithClock(clock), WithSlots(2), WithQueueBudget(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rel1, err := l.Occupy(ctx)
+	if s := l.Stats(); err != nil || s.Busy != 1 || s.Background != 1 {
+		t.Fatalf("Occupy on a free slot: %v, %+v", err, s)
+	}
+	got := make(chan func(), 1)
+	go func() {
+		r, err := l.Occupy(ctx)
+		if err != nil {
+			t.Errorf("second Occupy: %v", err)
+		}
+		got <- r
+	}()
+	for l.Stats().BackgroundWaiting != 1 {
+		time.Sleep(time.Millisecond) // until it is in line (not a timing assertion)
+	}
+	// The last slot stays for requests: one is admitted at once, and holds it for a second.
+	b := newBlocking()
+	h := l.Handler(b)
+	first := start(h, evalRequest(""))
+	<-b.arrived
+	if s := l.Stats(); s.Busy != 2 || s.Background != 1 || s.BackgroundWaiting != 1 {
+		t.Errorf("with a request admitted: %+v, want 2 busy, 1 background, 1 background waiting", s)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	gaveUp := make(chan error, 1)
+	go func() { _, err := l.Occupy(cctx); gaveUp <- err }()
+	for l.Stats().BackgroundWaiting != 2 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Errorf("Occupy whose context ended: %v, want context.Canceled", err)
+	}
+	clock.Advance(time.Second)
+	rel1() // its slot goes to the background work in line
+	rel2 := <-got
+	if s := l.Stats(); s.Busy != 2 || s.Background != 1 || s.BackgroundWaiting != 0 {
+		t.Errorf("after the hand-over: %+v, want 2 busy, 1 background", s)
+	}
+	b.release <- struct{}{}
+	<-first
+	rel2()
+	rel2() // a second release is a no-op
+	if s := l.Stats(); s.Busy != 0 || s.Background != 0 || s.Hold != time.Second {
+		t.Errorf("after all released: %+v, want nothing busy and the request's hold (1s) only", s)
+	}
+
+	// With one slot, background work takes it only while no request waits.
+	one, _ := New(WithClock(clock), WithSlots(1), WithQueueBudget(time.Minute))
+	h1 := one.Handler(b)
+	r1 := start(h1, evalRequest(""))
+	<-b.arrived
+	bg := make(chan func(), 1)
+	go func() { r, _ := one.Occupy(ctx); bg <- r }()
+	for one.Stats().BackgroundWaiting != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	r2 := start(h1, evalRequest("")) // in line: it goes before the background work
+	for one.Stats().Waiting != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	b.release <- struct{}{}
+	<-r1
+	<-b.arrived // the second request has the slot
+	if s := one.Stats(); s.Background != 0 || s.BackgroundWaiting != 1 {
+		t.Errorf("background work overtook a request: %+v", s)
+	}
+	b.release <- struct{}{}
+	<-r2
+	(<-bg)()
+
+	// Without slots there is nothing to take.
+	free, _ := New()
+	if r, err := free.Occupy(ctx); err != nil || r == nil {
+		t.Errorf("Occupy without slots: %v", err)
+	}
+}
