@@ -207,7 +207,7 @@ func run(n, nExec int, python string) error {
 		return err
 	}
 	fmt.Printf("  %-52s p50 %7.1f  p99 %7.1f\n", "pool lease + load function + first call", lease.pct(50)/1000, lease.pct(99)/1000)
-	fmt.Printf("  %-52s p50 %7.1f  p99 %7.1f\n", "fork server: fresh ipykernel (launch → ready)", forked.pct(50)/1000, forked.pct(99)/1000)
+	fmt.Printf("  %-52s p50 %7.1f  p99 %7.1f\n", "fork server: fresh lean ipykernel (launch → ready)", forked.pct(50)/1000, forked.pct(99)/1000)
 	fmt.Printf("  %-52s p50 %7.1f  p99 %7.1f\n", "fork server + sandbox (ipc, no network, cgroups…)", confined.pct(50)/1000, confined.pct(99)/1000)
 	fmt.Printf("  %-52s p50 %7.1f  p99 %7.1f\n", "plain ipykernel cold start (launch → ready)", cold.pct(50)/1000, cold.pct(99)/1000)
 	fmt.Printf("  target: fresh isolated Python kernel from the fork server ≤ 15 ms p50 (%.0f× faster than cold)\n\n", cold.pct(50)/forked.pct(50))
@@ -291,9 +291,12 @@ func jupyterClient(ctx context.Context, python string, n int) (*stats, error) {
 	return &stats{lat: res.Latencies}, nil
 }
 
-// forkStarts times fresh kernels from a fork server, plain and sandboxed.
+// forkStarts times fresh kernels from a fork server, plain and sandboxed, as zeval's evaluator
+// starts them: lean (forkserver.WithLeanKernels), over ipc, and killed when done with (as the
+// pool discards them; a shutdown_request would have the kernel run its exit work beside the
+// next start).
 func forkStarts(ctx context.Context, spec *jupyter.Spec, n int) (plain, confined *stats, err error) {
-	fs, err := forkserver.New(ctx, spec)
+	fs, err := forkserver.New(ctx, spec, forkserver.WithLeanKernels())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -308,7 +311,7 @@ func forkStarts(ctx context.Context, spec *jupyter.Spec, n int) (plain, confined
 		st   *stats
 		opts []jupyter.Option
 	}{
-		{plain, []jupyter.Option{jupyter.WithStarter(fs)}},
+		{plain, []jupyter.Option{jupyter.WithStarter(fs), jupyter.WithIPC()}},
 		{confined, []jupyter.Option{jupyter.WithStarter(sb.Starter(fs)), jupyter.WithIPC()}},
 	} {
 		for i := 0; i < n+2; i++ {
@@ -320,7 +323,7 @@ func forkStarts(ctx context.Context, spec *jupyter.Spec, n int) (plain, confined
 			if i >= 2 { // the first starts warm the server up
 				c.st.add(time.Since(t0))
 			}
-			k.Shutdown(ctx)
+			k.Kill()
 		}
 	}
 	return plain, confined, nil

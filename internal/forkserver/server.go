@@ -351,6 +351,7 @@ func (s *Server) startInstance(ctx context.Context, wait bool) (*instance, error
 	cmd.Dir = s.dir
 	cmd.ExtraFiles = []*os.File{reqR, evW} // fds 3 and 4
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.WaitDelay = 2 * time.Second // a process that inherited its stderr does not hold Wait up
 	inst := &instance{srv: s, cmd: cmd, req: reqW, stderr: jupyter.NewTailBuffer(16 << 10),
 		pending: map[uint64]chan spawnReply{}, children: map[int]*process{},
 		gone: make(chan struct{}), dead: make(chan struct{})}
@@ -524,9 +525,11 @@ func (inst *instance) workerDied(reason string) {
 // bury runs once the event pipe closed: keeper and worker are gone. Children not reported
 // (the keeper was killed too) are killed and waited for.
 func (inst *instance) bury(reason string) {
-	inst.workerDied(reason)
+	// Reaped first, so that its stderr is read to the end: the reason pending starts get
+	// quotes its last lines (a server that died starting up, the traceback).
 	_ = syscall.Kill(-inst.cmd.Process.Pid, syscall.SIGKILL)
 	_ = inst.cmd.Wait()
+	inst.workerDied(reason)
 	inst.mu.Lock()
 	children := inst.children
 	inst.children = map[int]*process{}
