@@ -236,55 +236,67 @@ func (k *Kernel) start(ctx context.Context) error {
 	return nil
 }
 
-// waitReady sends kernel_info_request until a reply and some IOPub message arrived: after 2 ms,
-// then at doubling intervals up to every 20 ms (a kernel that is already up answers at once; one
-// that is still starting is not flooded with requests it will all answer).
+// waitReady sends kernel_info_request until a reply and some IOPub message arrived. Until the
+// first reply, a request is resent only every half second: a request to a kernel that is still
+// starting waits in its socket and is not lost, and every copy sent would be answered, each
+// kernel_info costing the new kernel ~1-2 ms of CPU (a forked kernel took three, sent at 0, 2 and
+// 6 ms). Once the kernel has replied, a request is resent after 2 ms, then at doubling intervals
+// up to every 20 ms, until an IOPub message arrives: status messages published before our
+// subscription joined are lost.
 func (k *Kernel) waitReady(ctx context.Context, c *conn) error {
 	cl := newCall()
 	var ids []string
 	defer func() { c.forget(ids...) }()
+	send := func() error {
+		_, id, err := c.request(Shell, "kernel_info_request", struct{}{}, cl)
+		if err == nil {
+			ids = append(ids, id)
+		}
+		return err
+	}
+	if err := send(); err != nil {
+		return err
+	}
+	const beforeReply = 500 * time.Millisecond
 	replied := false
-	every := 2 * time.Millisecond
+	every := beforeReply
 	tick := time.NewTimer(every)
 	defer tick.Stop()
 	for {
-		// Keep asking until both hold: the status messages of earlier requests may have been
-		// published before our subscription joined.
-		_, id, err := c.request(Shell, "kernel_info_request", struct{}{}, cl)
-		if err != nil {
-			return err
-		}
-		ids = append(ids, id)
-		for waiting := true; waiting; {
-			select {
-			case <-cl.notify:
-				cl.mu.Lock()
-				q := cl.queue
-				cl.queue = nil
-				cl.mu.Unlock()
-				for _, r := range q {
-					if r.ch == Shell && r.msg.Header.MsgType == "kernel_info_reply" && !replied {
-						replied = true
-						var ki KernelInfo
-						_ = json.Unmarshal(r.msg.Content, &ki) // informational only
-						k.kinfo = ki
-					}
+		select {
+		case <-cl.notify:
+			cl.mu.Lock()
+			q := cl.queue
+			cl.queue = nil
+			cl.mu.Unlock()
+			for _, r := range q {
+				if r.ch == Shell && r.msg.Header.MsgType == "kernel_info_reply" && !replied {
+					replied = true
+					var ki KernelInfo
+					_ = json.Unmarshal(r.msg.Content, &ki) // informational only
+					k.kinfo = ki
+					every = 2 * time.Millisecond
+					tick.Reset(every) // (Go ≥ 1.23: no stale tick is received after Reset)
 				}
-			case <-tick.C:
-				waiting = false
-				every = min(2*every, 20*time.Millisecond)
-				tick.Reset(every)
-			case <-c.dead:
-				return c.gone()
-			case <-ctx.Done():
-				return ctx.Err()
+			}
+		case <-tick.C:
+			if err := send(); err != nil {
+				return err
 			}
 			if replied {
-				select {
-				case <-c.iopubSeen:
-					return nil
-				default:
-				}
+				every = min(2*every, 20*time.Millisecond)
+			}
+			tick.Reset(every)
+		case <-c.dead:
+			return c.gone()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if replied {
+			select {
+			case <-c.iopubSeen:
+				return nil
+			default:
 			}
 		}
 	}
