@@ -289,6 +289,7 @@ func overloadPhase(ctx context.Context, cfg config, client *loadClient, bin, dir
 	unloadedLimited := summarize(warm)
 	srvWarm := srv.histogram(client, httpDur, admittedMatch)
 	waitWarm := srv.histogram(client, "zeval_queue_wait_seconds", `queue="admission"`)
+	acquireWarm := srv.histogram(client, "zeval_kernel_acquire_duration_seconds", "")
 	rssBefore := srv.usage().rss
 	offered := cfg.overload * rate
 	if offered > cfg.maxOffered {
@@ -327,6 +328,9 @@ func overloadPhase(ctx context.Context, cfg config, client *loadClient, bin, dir
 	}
 	if w := srv.histogram(client, "zeval_queue_wait_seconds", `queue="admission"`).minus(waitWarm); w.count > 0 {
 		fmt.Printf("waits for a slot: %d requests waited, p50 ~%s, p99 ~%s\n", int(w.count), ms(w.estimate(0.5)), ms(w.estimate(0.99)))
+	}
+	if a := srv.histogram(client, "zeval_kernel_acquire_duration_seconds", "").minus(acquireWarm); a.count > 0 {
+		fmt.Printf("kernels acquired (lease and load): %d, p50 ~%s, p90 ~%s, p99 ~%s\n", int(a.count), ms(a.estimate(0.5)), ms(a.estimate(0.9)), ms(a.estimate(0.99)))
 	}
 	fmt.Printf("CPU: server and kernels %.0f%%, load generator %.0f%% (of %d CPUs: %d%%); connections opened by the generator: %d\n",
 		100*st.cpu/st.dur.Seconds(), 100*st.genCPU/st.dur.Seconds(), runtimeCPUs(), 100*runtimeCPUs(), st.dials)

@@ -30,8 +30,7 @@
 //     test with adaptive LIFO), so admitted requests wait little and the excess is shed
 //     within the target; a full standing line pushes out its oldest request. Background work
 //     that requests will need (zeval serve's kernel starts that refill the Python pool) takes
-//     slots too (Occupy), but yields: only a free slot no request waits for, and never the last
-//     one;
+//     slots too (Occupy), never the last one;
 //   - time: every request's context gets the request budget as its deadline.
 //
 // Every refusal is a JSON body {"error": message, "status": code, "z5": Z5}, the shape of

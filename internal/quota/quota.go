@@ -565,10 +565,10 @@ func (l *Limiter) acquire(ctx context.Context) (release func(), reason string, r
 // Occupy takes an evaluation slot for background work that requests will need, such as a
 // kernel start that refills a pool: under overload that work then shares the CPUs with the
 // admitted requests only as far as the slots allow, instead of stretching their service beside
-// them. Background work yields to requests: it takes a slot only when one is free and no request
-// waits, and it holds at most all slots but one (one, with a single slot), so a request always
-// has a slot that background work cannot take. It is never refused; it waits until it has a slot
-// or ctx ends (ctx's error). Its holds do not count in the average hold time of requests (which
+// them. It holds at most all slots but one, so a request always has a slot that background work
+// cannot take; within that, it gets a freed slot before the requests in line (see
+// backgroundMay; with a single slot, only a slot no request waits for). It is never refused; it
+// waits until it has a slot or ctx ends (ctx's error). Its holds do not count in the average hold time of requests (which
 // sheds them). Without slots it returns at once.
 func (l *Limiter) Occupy(ctx context.Context) (release func(), err error) {
 	if l.slots == 0 {
@@ -606,13 +606,25 @@ func (l *Limiter) Occupy(ctx context.Context) (release func(), err error) {
 // grantBackground gives free slots to background work in line, as far as Occupy allows. Called
 // with l.mu held.
 func (l *Limiter) grantBackground() {
-	for l.background.Len() > 0 && l.busy < l.slots && l.line.Len() == 0 && l.backgroundBusy < max(1, l.slots-1) {
+	for l.background.Len() > 0 && l.busy < l.slots && l.backgroundMay() {
 		w := l.background.Remove(l.background.Front()).(*waiter)
 		l.busy++
 		l.backgroundBusy++
 		w.granted, w.done = true, true
 		close(w.ready)
 	}
+}
+
+// backgroundMay reports whether background work may take a free slot now: while it holds fewer
+// than all slots but one, ahead of the requests in line (with a single slot: only when no
+// request waits). Waiting for the line to empty starved it under overload, when the line never
+// empties: the pool ran dry and requests waited for kernels started on demand (Python overload,
+// admitted p90 ~70 ms against 14 ms at the same rate unlimited). Called with l.mu held.
+func (l *Limiter) backgroundMay() bool {
+	if l.slots == 1 {
+		return l.backgroundBusy == 0 && l.line.Len() == 0
+	}
+	return l.backgroundBusy < l.slots-1
 }
 
 // releaseBackground gives up a slot background work held. Called with l.mu held.
@@ -630,10 +642,13 @@ func (l *Limiter) standing(now time.Time) bool {
 // free gives up a slot: to the next in line (the newest while the line stands), or back to
 // the pool. Called with l.mu held.
 func (l *Limiter) free(now time.Time) {
-	if l.line.Len() == 0 {
+	if l.line.Len() == 0 || (l.background.Len() > 0 && l.backgroundMay()) {
 		l.busy--
 		l.grantBackground()
-		return
+		if l.line.Len() == 0 || l.busy == l.slots {
+			return
+		}
+		l.busy++ // the background took none: the slot goes to the line after all
 	}
 	e := l.line.Front()
 	if l.standing(now) {

@@ -970,9 +970,9 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// Occupy takes a slot for background work only when one is free and no request waits, holds at
-// most all slots but one, waits (never refused) until ctx ends, and leaves the hold time of
-// requests alone.
+// Occupy takes a slot for background work, at most all slots but one, ahead of requests in line
+// (with one slot: only while none waits); it waits (never refused) until ctx ends and leaves the
+// hold time of requests alone.
 func TestOccupy(t *testing.T) {
 	clock := newFakeClock()
 	l, err := New(WithClock(clock), WithSlots(2), WithQueueBudget(100*time.Millisecond))
@@ -1026,6 +1026,31 @@ func TestOccupy(t *testing.T) {
 	if s := l.Stats(); s.Busy != 0 || s.Background != 0 || s.Hold != time.Second {
 		t.Errorf("after all released: %+v, want nothing busy and the request's hold (1s) only", s)
 	}
+
+	// Background work waiting for a slot gets the next one freed before a request in line does
+	// (else it would starve while the line never empties), up to all slots but one.
+	two, _ := New(WithClock(clock), WithSlots(2), WithQueueBudget(time.Minute))
+	h2 := two.Handler(b)
+	reqA := start(h2, evalRequest(""))
+	<-b.arrived
+	bg1, _ := two.Occupy(ctx)
+	bg2 := make(chan func(), 1)
+	go func() { r, _ := two.Occupy(ctx); bg2 <- r }()
+	reqB := start(h2, evalRequest(""))
+	for s := two.Stats(); s.Waiting != 1 || s.BackgroundWaiting != 1; s = two.Stats() {
+		time.Sleep(time.Millisecond)
+	}
+	bg1() // to the background work in line, not to request B
+	rel3 := <-bg2
+	if s := two.Stats(); s.Background != 1 || s.Waiting != 1 || s.Busy != 2 {
+		t.Errorf("after a background release: %+v, want the slot with the waiting background work", s)
+	}
+	b.release <- struct{}{}
+	<-reqA
+	<-b.arrived // B has A's slot
+	b.release <- struct{}{}
+	<-reqB
+	rel3()
 
 	// With one slot, background work takes it only while no request waits.
 	one, _ := New(WithClock(clock), WithSlots(1), WithQueueBudget(time.Minute))
