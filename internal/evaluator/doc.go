@@ -15,8 +15,9 @@
 //
 // With Config.ForkServer, ipykernel kernels are forked from a server that has imported
 // ipykernel and zeval's runtime once (forkserver.WithPreload), lean (no debugpy, jedi or
-// terminal IPython; forkserver.WithLeanKernels): a kernel from it needs no preparing
-// execute_request. Kernels a session is done with are killed, not shut down
+// terminal IPython; forkserver.WithLeanKernels), started in the background
+// (forkserver.WithBackgroundStart): a kernel from it needs no execute_request to define the
+// runtime, only the one that parks it. Kernels a session is done with are killed, not shut down
 // (their state is thrown away; a shutdown_request would cost the kernel its exit work).
 //
 // Nested calls (W.Call in user code) come back over the same channel and go to the CallFunc
