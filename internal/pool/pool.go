@@ -164,6 +164,29 @@ func (p *Pool) ungateLocked() {
 	}
 }
 
+// passGate waits at the gate for a refill. It reports false when the start is dropped: the
+// gate failed (the pool closed), or a waiting lease took over (ungateLocked).
+func (p *Pool) passGate(ctx context.Context, g *gatedStart) (release func(), ok bool) {
+	defer g.cancel()
+	release, err := p.gate(ctx)
+	p.mu.Lock()
+	_, mine := p.gated[g] // else ungateLocked counted it off already
+	delete(p.gated, g)
+	if mine && err != nil {
+		p.starting--
+		p.notifyLocked()
+	}
+	p.mu.Unlock()
+	switch {
+	case err != nil:
+		return nil, false
+	case !mine:
+		release() // outside the pool's lock: the gate's own may be taken
+		return nil, false
+	}
+	return release, true
+}
+
 // startLocked starts a kernel in the background; a refill passes the gate first.
 func (p *Pool) startLocked(refill bool) {
 	p.starting++
@@ -183,24 +206,10 @@ func (p *Pool) startLocked(refill bool) {
 	go func() {
 		defer p.wg.Done()
 		if g != nil {
-			release, err := p.gate(gctx)
-			p.mu.Lock()
-			_, mine := p.gated[g] // else ungateLocked counted it off already
-			delete(p.gated, g)
-			if err != nil || !mine {
-				if mine {
-					p.starting--
-					p.notifyLocked()
-				}
-				p.mu.Unlock()
-				if err == nil {
-					release()
-				}
-				g.cancel()
+			release, ok := p.passGate(gctx, g)
+			if !ok {
 				return
 			}
-			p.mu.Unlock()
-			g.cancel()
 			defer release() // the slot is held through the start
 		}
 		if backoff > 0 {

@@ -642,14 +642,12 @@ func (l *Limiter) standing(now time.Time) bool {
 // free gives up a slot: to the next in line (the newest while the line stands), or back to
 // the pool. Called with l.mu held.
 func (l *Limiter) free(now time.Time) {
-	if l.line.Len() == 0 || (l.background.Len() > 0 && l.backgroundMay()) {
-		l.busy--
-		l.grantBackground()
-		if l.line.Len() == 0 || l.busy == l.slots {
-			return
-		}
-		l.busy++ // the background took none: the slot goes to the line after all
+	l.busy--
+	l.grantBackground() // first, as far as backgroundMay lets it
+	if l.busy == l.slots || l.line.Len() == 0 {
+		return
 	}
+	l.busy++
 	e := l.line.Front()
 	if l.standing(now) {
 		e = l.line.Back()
